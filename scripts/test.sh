@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: dependencies, models, a release build and its tests, the same suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and 60 s of fuzzing of the GGUF reader.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+scripts/setup.sh
+python3 tools/fetch_models.py
+
+echo "== release build and tests"
+scripts/build.sh build
+ctest --test-dir build -j "$jobs" --output-on-failure --timeout 900
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEAD_SANITIZE=address,undefined -DEAD_BUILD_BENCH=OFF
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 EAD_TEST_QUICK=1 \
+  ctest --test-dir build-asan -j "$jobs" --output-on-failure --timeout 1800
+
+echo "== fuzzing the GGUF reader (60 s)"
+scripts/fuzz.sh 60
+
+echo "== all tests passed in $(( $(date +%s) - start )) s"
