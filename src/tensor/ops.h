@@ -1,0 +1,35 @@
+// The small operations a transformer needs, each with a scalar reference in the tests.
+// CONTRACT between the tensor stage and the model stage; implemented in src/tensor/.
+// All functions work on contiguous float arrays; `out` may alias `x` unless stated otherwise.
+#pragma once
+
+#include <cstdint>
+
+namespace ead::tensor {
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]   (w may be nullptr: no scaling). Accumulates in double.
+void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
+
+enum class RopeStyle {
+    kNormal,  // rotates adjacent pairs (2i, 2i+1)          — llama
+    kNeox,    // rotates pairs (i, i + n_rot/2)              — qwen2, qwen3, gemma3
+};
+// Rotates the first n_rot dims of each of n_heads vectors of head_dim floats at `x` (in place) for position pos.
+// Angle of pair i: pos * freq_scale * base^(-2i/n_rot) / (freq_factors ? freq_factors[i] : 1).
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float base, float freq_scale,
+          const float* freq_factors, RopeStyle style);
+
+// In-place softmax over n values (max-subtracted, accumulates in double).
+void softmax(float* x, int64_t n);
+
+void silu(const float* x, float* out, int64_t n);       // x * sigmoid(x)
+void gelu_tanh(const float* x, float* out, int64_t n);  // 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
+void add(const float* a, const float* b, float* out, int64_t n);
+void mul(const float* a, const float* b, float* out, int64_t n);
+void scale(float* x, float s, int64_t n);
+// out[i] = dot(a, b) over n floats (float accumulation in SIMD lanes).
+float dot(const float* a, const float* b, int64_t n);
+// y[i] += s * x[i]
+void axpy(float s, const float* x, float* y, int64_t n);
+
+}  // namespace ead::tensor
