@@ -1,0 +1,206 @@
+// Kernel benchmarks: matrix x vector per weight type (GB/s of weights streamed, and % of the read bandwidth
+// measured in the same run), matrix x matrix (GFLOP/s), and the memory read-bandwidth baseline.
+//
+//   build-kernels/bench_kernels --benchmark_filter='ReadBandwidth|Matvec/Q4_0' --benchmark_min_time=0.3
+//
+// The baseline runs first (registration order) so every later row can report pct_bw against it.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tensor/blocks.h"
+#include "tensor/matmul.h"
+#include "tensor/type_traits.h"
+
+namespace {
+
+using ead::tensor::TensorType;
+namespace et = ead::tensor;
+
+std::map<int, double> g_read_bw;  // threads -> bytes/s measured by BM_ReadBandwidth
+
+// ---- baseline: sum a 1 GiB float array ----
+void BM_ReadBandwidth(benchmark::State& state) {
+    const int threads = static_cast<int>(state.range(0));
+    const size_t n = (size_t{1} << 30) / sizeof(float);
+    static std::vector<float> data;
+    if (data.size() != n) {
+        data.assign(n, 0.0f);
+        for (size_t i = 0; i < n; i += 1024) data[i] = 1.0f;
+    }
+    double total = 0;
+    for (auto _ : state) {
+        float sum = 0;
+#pragma omp parallel for num_threads(threads) reduction(+ : sum) schedule(static)
+        for (int64_t blk = 0; blk < static_cast<int64_t>(n / 64); ++blk) {
+            const float* p = data.data() + blk * 64;
+            float acc[16] = {};
+            for (int i = 0; i < 64; i += 16)
+                for (int k = 0; k < 16; ++k) acc[k] += p[i + k];
+            float s = 0;
+            for (float a : acc) s += a;
+            sum += s;
+        }
+        benchmark::DoNotOptimize(sum);
+        total += static_cast<double>(n * sizeof(float));
+    }
+    state.counters["GB/s"] = benchmark::Counter(total / 1e9, benchmark::Counter::kIsRate);
+    state.counters["threads"] = threads;
+}
+
+// Random weights with sane scale fields (random bytes for the quants).
+std::vector<uint8_t> make_weights(TensorType type, int64_t rows, int64_t cols) {
+    const auto& tt = et::type_traits(type);
+    const size_t bytes = ead::gguf::row_bytes(type, cols) * static_cast<size_t>(rows);
+    std::vector<uint8_t> w(bytes);
+    std::mt19937_64 rng(1);
+    // A random 1 MiB pattern tiled over the matrix (fast to build for 500 MB matrices).
+    std::vector<uint8_t> pattern(1 << 20);
+    for (size_t i = 0; i < pattern.size(); i += 8) {
+        const uint64_t v = rng();
+        std::memcpy(pattern.data() + i, &v, 8);
+    }
+    if (type == TensorType::kF32 || type == TensorType::kF16 || type == TensorType::kBF16) {
+        std::normal_distribution<float> nd;
+        std::vector<float> f(pattern.size() / tt.type_size);
+        for (auto& x : f) x = nd(rng);
+        tt.from_float(f.data(), pattern.data(), static_cast<int64_t>(f.size()));
+    }
+    for (size_t off = 0; off < bytes; off += pattern.size())
+        std::memcpy(w.data() + off, pattern.data(), std::min(pattern.size(), bytes - off));
+    if (tt.block_size == 1) return w;
+    const uint16_t h = et::fp32_to_fp16(0.01f);
+    for (size_t b = 0; b < bytes; b += tt.type_size) {
+        uint8_t* blk = w.data() + b;
+        switch (type) {
+            case TensorType::kQ4_1:
+            case TensorType::kQ5_1:
+            case TensorType::kQ4_K:
+            case TensorType::kQ5_K: std::memcpy(blk + 2, &h, 2); [[fallthrough]];
+            case TensorType::kQ4_0:
+            case TensorType::kQ5_0:
+            case TensorType::kQ8_0: std::memcpy(blk, &h, 2); break;
+            case TensorType::kQ2_K: std::memcpy(blk + 80, &h, 2); std::memcpy(blk + 82, &h, 2); break;
+            case TensorType::kQ3_K: std::memcpy(blk + 108, &h, 2); break;
+            case TensorType::kQ6_K: std::memcpy(blk + 208, &h, 2); break;
+            case TensorType::kQ8_K: {
+                const float d = 0.01f;
+                std::memcpy(blk, &d, 4);
+                break;
+            }
+            default: break;
+        }
+    }
+    return w;
+}
+
+std::vector<float> make_x(int64_t n) {
+    std::mt19937 rng(2);
+    std::normal_distribution<float> nd;
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& v : x) v = nd(rng);
+    return x;
+}
+
+// range: type id, rows, cols, threads
+void BM_Matvec(benchmark::State& state) {
+    const auto type = static_cast<TensorType>(state.range(0));
+    const int64_t rows = state.range(1), cols = state.range(2);
+    const int threads = static_cast<int>(state.range(3));
+    const auto w = make_weights(type, rows, cols);
+    const auto x = make_x(cols);
+    std::vector<float> y(static_cast<size_t>(rows));
+    double bytes = 0;
+    for (auto _ : state) {
+        et::matmul(type, w.data(), rows, cols, x.data(), 1, y.data(), threads);
+        benchmark::DoNotOptimize(y.data());
+        bytes += static_cast<double>(w.size());
+    }
+    state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
+    if (g_read_bw.count(threads)) {
+        // Rate counters divide by time at report; pct is computed the same way against the baseline.
+        state.counters["pct_bw"] = benchmark::Counter(bytes / g_read_bw[threads] * 100.0, benchmark::Counter::kIsRate);
+    }
+}
+
+// range: type id, rows, cols, n (batch), threads
+void BM_Matmul(benchmark::State& state) {
+    const auto type = static_cast<TensorType>(state.range(0));
+    const int64_t rows = state.range(1), cols = state.range(2), n = state.range(3);
+    const int threads = static_cast<int>(state.range(4));
+    const auto w = make_weights(type, rows, cols);
+    const auto x = make_x(n * cols);
+    std::vector<float> y(static_cast<size_t>(rows * n));
+    double flops = 0;
+    for (auto _ : state) {
+        et::matmul(type, w.data(), rows, cols, x.data(), n, y.data(), threads);
+        benchmark::DoNotOptimize(y.data());
+        flops += 2.0 * static_cast<double>(rows * cols * n);
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+}
+
+// Records the baseline after its benchmark finished, so later Matvec rows can use it.
+class BaselineReporter : public benchmark::ConsoleReporter {
+public:
+    void ReportRuns(const std::vector<Run>& runs) override {
+        for (const auto& r : runs) {
+            if (r.run_name.function_name == "BM_ReadBandwidth" && r.run_type == Run::RT_Iteration) {
+                auto it = r.counters.find("GB/s");
+                auto th = r.counters.find("threads");
+                // Rate counters arrive already divided by time, in GB/s.
+                if (it != r.counters.end() && th != r.counters.end())
+                    g_read_bw[static_cast<int>(th->second.value)] = it->second.value * 1e9;
+            }
+        }
+        ConsoleReporter::ReportRuns(runs);
+    }
+};
+
+const TensorType kTypes[] = {TensorType::kF32,  TensorType::kF16,  TensorType::kBF16, TensorType::kQ4_0,
+                             TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ8_0,
+                             TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K, TensorType::kQ5_K,
+                             TensorType::kQ6_K, TensorType::kQ8_K};
+
+void register_all() {
+    for (int t : {1, 2})
+        benchmark::RegisterBenchmark("BM_ReadBandwidth", BM_ReadBandwidth)->Arg(t)->UseRealTime()->Unit(benchmark::kMillisecond);
+    const int64_t shapes[][2] = {{896, 4864}, {4864, 896}, {2048, 8192}, {8192, 2048}, {151936, 896}};
+    for (TensorType type : kTypes) {
+        const std::string name(et::type_traits(type).name);
+        for (const auto& s : shapes)
+            for (int t : {1, 2})
+                benchmark::RegisterBenchmark(("Matvec/" + name).c_str(), BM_Matvec)
+                    ->Args({static_cast<int64_t>(type), s[0], s[1], t})
+                    ->ArgNames({"type", "rows", "cols", "threads"})
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMicrosecond);
+    }
+    for (TensorType type : kTypes) {
+        const std::string name(et::type_traits(type).name);
+        for (int64_t n : {64, 512})
+            for (int t : {1, 2})
+                benchmark::RegisterBenchmark(("Matmul/" + name).c_str(), BM_Matmul)
+                    ->Args({static_cast<int64_t>(type), 896, 4864, n, t})
+                    ->ArgNames({"type", "rows", "cols", "n", "threads"})
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    BaselineReporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::Shutdown();
+    return 0;
+}

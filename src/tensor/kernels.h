@@ -1,0 +1,45 @@
+// Internal interface between matmul.cpp (activation quantization, threading) and the Highway kernels
+// (matmul_legacy_simd.cpp, matmul_k_simd.cpp, matmul_float_simd.cpp). Not part of the public contract.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tensor/type_traits.h"
+
+namespace ead::tensor {
+
+// Activations quantized for the legacy formats (Q4_0 .. Q8_0): Q8_0 values, split into arrays.
+// Row j of x: qs + j * cols (int8, 32 per block), d + j * nb (block scale, the fp16-rounded d as float),
+// corr + (j * nb + b) * 8 (8 int32 summing to -offset * sum(qs of block b); offset 8 for Q4_0, 16 for Q5_0),
+// s + j * nb (d * sum(qs) per block, for Q4_1 / Q5_1).
+struct ActLegacy {
+    const int8_t* qs = nullptr;
+    const float* d = nullptr;
+    const int32_t* corr = nullptr;
+    const float* s = nullptr;
+};
+
+// One matrix product, row range [r0, r1) computed by a kernel call.
+struct GemmArgs {
+    TensorType type;
+    const uint8_t* w;  // [rows] rows of w_row bytes
+    size_t w_row;
+    int64_t rows;
+    int64_t cols;
+    int64_t n;     // activation rows
+    float* y;      // [n][rows]
+    const float* x;        // float activations [n][cols] (float weight types)
+    ActLegacy legacy;      // legacy weight types
+    const void* xk;        // [n][cols / 256] BlockQ8_K (K-quant weight types)
+};
+
+// Rows are handed to kernels in multiples of this (except the last range), so that row grouping, and thus
+// every result bit, is independent of the thread count.
+constexpr int64_t kRowAlign = 8;
+
+void gemm_legacy(const GemmArgs& a, int64_t r0, int64_t r1);  // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
+void gemm_k(const GemmArgs& a, int64_t r0, int64_t r1);       // Q2_K .. Q6_K, Q8_K
+void gemm_float(const GemmArgs& a, int64_t r0, int64_t r1);   // F32, F16, BF16
+
+}  // namespace ead::tensor

@@ -1,0 +1,165 @@
+// matmul on every type, shape and compiled SIMD target: against a float64 reference with unquantized activations
+// (tolerance from the activation quantization error model), against the scalar reference dot products on the same
+// quantized activations (tight), and independence of thread count and batch size (bit-exact).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/test_env.h"
+#include "tensor/matmul.h"
+#include "tensor/quants.h"
+#include "tensor/simd_targets.h"
+#include "tensor_test_util.h"
+
+namespace ead::tensor {
+namespace {
+
+using testutil::gaussian;
+using testutil::random_weights;
+
+const TensorType kAllTypes[] = {TensorType::kF32,  TensorType::kF16,  TensorType::kBF16, TensorType::kQ4_0,
+                                TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ8_0,
+                                TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K, TensorType::kQ5_K,
+                                TensorType::kQ6_K, TensorType::kQ8_K};
+
+// Restores all targets when a test leaves.
+struct TargetGuard {
+    ~TargetGuard() { force_simd_target(0); }
+};
+
+struct Shape {
+    int64_t rows, blocks, n;
+};
+
+std::vector<Shape> shapes() {
+    if (test::quick()) return {{1, 1, 1}, {17, 3, 1}, {9, 2, 5}};
+    std::vector<Shape> s;
+    for (int64_t rows : {1, 3, 17, 64})
+        for (int64_t blocks : {1, 3, 8})
+            for (int64_t n : {1, 2, 5, 9}) s.push_back({rows, blocks, n});
+    return s;
+}
+
+int64_t cols_for(TensorType t, int64_t blocks) {
+    const int64_t bs = type_traits(t).block_size;
+    // Float types: odd lengths too (tails shorter than a vector).
+    return bs == 1 ? blocks * 37 : blocks * bs;
+}
+
+class MatmulTest : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(MatmulTest, MatchesReferencesOnEveryTarget) {
+    const TensorType type = GetParam();
+    const TypeTraits& tt = type_traits(type);
+    const TypeTraits& xt = type_traits(tt.vec_dot_type);
+    const bool quantized_x = tt.vec_dot_type != TensorType::kF32;
+    TargetGuard guard;
+    const auto targets = simd_targets();
+    ASSERT_FALSE(targets.empty());
+    for (int64_t target : targets) {
+        force_simd_target(target);
+        SCOPED_TRACE(simd_target_name(target));
+        std::mt19937 rng(1234);
+        for (const Shape& sh : shapes()) {
+            const int64_t cols = cols_for(type, sh.blocks), rows = sh.rows, n = sh.n;
+            SCOPED_TRACE("rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " n=" + std::to_string(n));
+            const auto w = random_weights(type, rows, cols, rng);
+            const auto x = gaussian(static_cast<size_t>(n * cols), rng);
+            std::vector<float> y(static_cast<size_t>(n * rows), NAN);
+            matmul(type, w.data(), rows, cols, x.data(), n, y.data(), 1);
+
+            // Dequantized weights, quantized activations as the reference sees them.
+            std::vector<float> wd(static_cast<size_t>(rows * cols));
+            for (int64_t r = 0; r < rows; ++r) dequantize_row(type, w.data(), cols, r, wd.data() + r * cols);
+            const size_t xq_row = gguf::row_bytes(tt.vec_dot_type, cols);
+            std::vector<uint8_t> xq(xq_row * static_cast<size_t>(n));
+            for (int64_t j = 0; j < n; ++j) xt.from_float(x.data() + j * cols, xq.data() + j * xq_row, cols);
+            const int64_t xbs = xt.block_size;
+
+            for (int64_t j = 0; j < n; ++j) {
+                const float* xj = x.data() + j * cols;
+                for (int64_t r = 0; r < rows; ++r) {
+                    const float* wr = wd.data() + r * cols;
+                    double exact = 0, absdot = 0, var = 0;
+                    for (int64_t c = 0; c < cols; ++c) {
+                        exact += static_cast<double>(wr[c]) * xj[c];
+                        absdot += std::fabs(static_cast<double>(wr[c]) * xj[c]);
+                    }
+                    if (quantized_x) {
+                        // Rounding x to 8 bits: error uniform in +-step/2 with step = max|x| of the block / 127.
+                        for (int64_t b0 = 0; b0 < cols; b0 += xbs) {
+                            double amax = 0;
+                            for (int64_t c = b0; c < b0 + xbs; ++c) amax = std::max(amax, std::fabs(double(xj[c])));
+                            const double step = amax / 127.0;
+                            for (int64_t c = b0; c < b0 + xbs; ++c) var += double(wr[c]) * wr[c] * step * step / 12.0;
+                        }
+                    }
+                    const double got = y[j * rows + r];
+                    // 6 sigma of the rounding noise, fp16 rounding of block scales (2^-11), float accumulation.
+                    const double tol_model = 6 * std::sqrt(var) + (quantized_x ? 5e-4 : 0) * absdot + 2e-5 * absdot + 1e-6;
+                    ASSERT_NEAR(got, exact, tol_model) << "row " << r << " act " << j;
+                    // Same quantized activations: only float rounding differs.
+                    const double same = vec_dot_ref(type, cols, w.data() + r * gguf::row_bytes(type, cols),
+                                                     xq.data() + j * xq_row);
+                    ASSERT_NEAR(got, same, 2e-5 * absdot + 1e-6) << "row " << r << " act " << j;
+                }
+            }
+
+            // Thread count never changes a bit; neither does batching rows of x together.
+            for (int threads : {2, 3}) {
+                std::vector<float> yt(y.size(), NAN);
+                matmul(type, w.data(), rows, cols, x.data(), n, yt.data(), threads);
+                ASSERT_EQ(0, std::memcmp(y.data(), yt.data(), y.size() * 4)) << threads << " threads";
+            }
+            if (n > 1) {
+                std::vector<float> y1(static_cast<size_t>(rows));
+                for (int64_t j = 0; j < n; ++j) {
+                    matmul(type, w.data(), rows, cols, x.data() + j * cols, 1, y1.data(), 1);
+                    ASSERT_EQ(0, std::memcmp(y1.data(), y.data() + j * rows, y1.size() * 4)) << "act " << j;
+                }
+            }
+        }
+    }
+}
+
+// Larger shapes that cross thread-chunk boundaries at unaligned row counts.
+TEST_P(MatmulTest, ThreadsBitExactOnLargerShapes) {
+    const TensorType type = GetParam();
+    std::mt19937 rng(99);
+    const int64_t rows = test::quick() ? 37 : 203, cols = cols_for(type, 4), n = 3;
+    const auto w = random_weights(type, rows, cols, rng);
+    const auto x = gaussian(static_cast<size_t>(n * cols), rng);
+    for (int64_t nn : {int64_t{1}, n}) {
+        std::vector<float> y1(static_cast<size_t>(nn * rows)), y2(y1.size()), y3(y1.size());
+        matmul(type, w.data(), rows, cols, x.data(), nn, y1.data(), 1);
+        matmul(type, w.data(), rows, cols, x.data(), nn, y2.data(), 2);
+        matmul(type, w.data(), rows, cols, x.data(), nn, y3.data(), 3);
+        EXPECT_EQ(0, std::memcmp(y1.data(), y2.data(), y1.size() * 4));
+        EXPECT_EQ(0, std::memcmp(y1.data(), y3.data(), y1.size() * 4));
+    }
+}
+
+TEST(Matmul, DequantizeRowMatchesToFloat) {
+    std::mt19937 rng(5);
+    for (TensorType type : kAllTypes) {
+        const TypeTraits& tt = type_traits(type);
+        const int64_t cols = tt.block_size == 1 ? 50 : 2 * tt.block_size, rows = 3;
+        const auto w = random_weights(type, rows, cols, rng);
+        std::vector<float> a(static_cast<size_t>(cols)), b(a.size());
+        for (int64_t r = 0; r < rows; ++r) {
+            dequantize_row(type, w.data(), cols, r, a.data());
+            tt.to_float(w.data() + r * gguf::row_bytes(type, cols), b.data(), cols);
+            EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << tt.name;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulTest, ::testing::ValuesIn(kAllTypes),
+                         [](const auto& info) { return std::string(gguf::tensor_type_name(info.param)); });
+
+}  // namespace
+}  // namespace ead::tensor
