@@ -99,7 +99,7 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
         auto* s = reinterpret_cast<float*>(buf + n_qs + n_d);
         auto* corr = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d);
         const int offset = type == TensorType::kQ4_0 ? 8 : type == TensorType::kQ5_0 ? 16 : 0;
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1)
+#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
         for (int64_t j = 0; j < n; ++j)
             quantize_legacy_row(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8, s + j * nb);
         a.legacy = ActLegacy{qs, d, corr, s};
@@ -107,14 +107,19 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
         const TypeTraits& xt = type_traits(tt.vec_dot_type);
         const size_t x_row = gguf::row_bytes(tt.vec_dot_type, cols);
         uint8_t* buf = scratch(x_row * static_cast<size_t>(n)).data();
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1)
+#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
         for (int64_t j = 0; j < n; ++j) xt.from_float(x + j * cols, buf + j * x_row, cols);
         a.xk = buf;
     }
 
     // ---- output rows in ranges aligned to kRowAlign, one per thread ----
+    // Small products run on one thread: waking a second one costs more than the work (and, on a loaded
+    // machine, a parallel region waits for every thread to be scheduled).
+    constexpr int64_t kMinWorkPerThread = 64 * 1024;  // weight bytes × activation rows
+    const int64_t work = static_cast<int64_t>(a.w_row) * rows * n;
     const int64_t groups = (rows + kRowAlign - 1) / kRowAlign;
-    const int nt = static_cast<int>(std::min<int64_t>(nt_req, groups));
+    const int nt = static_cast<int>(
+        std::max<int64_t>(1, std::min<int64_t>({nt_req, groups, work / kMinWorkPerThread})));
     const int64_t chunk = (groups + nt - 1) / nt * kRowAlign;
     if (nt == 1) {
         run_rows(a, 0, rows);
