@@ -1,0 +1,242 @@
+// `ead bench -m MODEL [-t 1,2] [-p 64,512] [-n 32,128] [-r 5] [--json]`: prompt processing (pp: one batch of
+// p tokens) and text generation (tg: n single-token steps) speed, like llama-bench. Each test runs once to warm
+// up, then -r times; the median and spread of tokens/s are reported. For tg, the GB/s of weights streamed
+// (decode_weight_bytes × tokens/s) is printed next to this machine's read bandwidth, measured in the same run
+// with the same thread count (summing a 1 GiB buffer), and their ratio.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/command.h"
+#include "model/context.h"
+#include "model/model.h"
+
+namespace ead::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+    std::string model;
+    std::string threads;
+    std::string prompt = "64,512";
+    std::string gen = "32,128";
+    int reps = 5;
+    bool json = false;
+    std::string kv_type = "f16";
+    int bw_mib = 1024;
+};
+
+std::vector<int> parse_int_list(const std::string& flag, const std::string& s, int min_value) {
+    std::vector<int> v;
+    if (s.empty()) return v;
+    size_t i = 0;
+    while (i <= s.size()) {
+        const size_t j = std::min(s.find(',', i), s.size());
+        const std::string item = s.substr(i, j - i);
+        size_t used = 0;
+        int x = 0;
+        try {
+            x = std::stoi(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (item.empty() || used != item.size() || x < min_value) {
+            throw std::invalid_argument(flag + ": '" + item + "' is not an integer >= " + std::to_string(min_value));
+        }
+        v.push_back(x);
+        i = j + 1;
+    }
+    return v;
+}
+
+struct Stats {
+    std::vector<double> samples;
+    double mean = 0, stddev = 0, median = 0;
+};
+
+Stats stats(std::vector<double> v) {
+    Stats s;
+    s.samples = v;
+    const double n = static_cast<double>(v.size());
+    s.mean = std::accumulate(v.begin(), v.end(), 0.0) / n;
+    double ss = 0;
+    for (double x : v) ss += (x - s.mean) * (x - s.mean);
+    s.stddev = v.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0;
+    std::sort(v.begin(), v.end());
+    s.median = v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+    return s;
+}
+
+// Read bandwidth in GB/s: the best of 5 passes summing `buf` with n_threads threads.
+double measure_bandwidth(const std::vector<uint64_t>& buf, int n_threads) {
+    double best = 0;
+    volatile uint64_t sink = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        const auto t0 = Clock::now();
+        uint64_t total = 0;
+        const int64_t n = static_cast<int64_t>(buf.size());
+        const uint64_t* p = buf.data();
+#pragma omp parallel for num_threads(n_threads) reduction(+ : total) schedule(static)
+        for (int64_t i = 0; i < n; ++i) total += p[i];
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        sink = sink + total;
+        best = std::max(best, static_cast<double>(buf.size() * sizeof(uint64_t)) / s / 1e9);
+    }
+    return best;
+}
+
+std::string model_type(const model::Model& m) {
+    std::map<std::string, size_t> bytes;
+    for (const auto& t : m.file().tensors()) {
+        if (t.n_dims >= 2) bytes[std::string(gguf::tensor_type_name(t.type))] += t.n_bytes;
+    }
+    std::string dominant = "?";
+    size_t most = 0;
+    for (const auto& [k, v] : bytes) {
+        if (v > most) most = v, dominant = k;
+    }
+    const double p = static_cast<double>(m.n_params());
+    char size[32];
+    if (p >= 1e9) std::snprintf(size, sizeof size, "%.1fB", p / 1e9);
+    else std::snprintf(size, sizeof size, "%.0fM", p / 1e6);
+    return m.hparams().arch + " " + size + " " + dominant;
+}
+
+struct Row {
+    int threads;
+    int n_prompt, n_gen;
+    Stats ts;
+    double weights_gbs;  // tg: decode_weight_bytes * tokens/s
+    double bw_gbs;       // measured read bandwidth at these threads
+};
+
+int run(const BenchOptions& o) {
+    auto model = model::Model::load(o.model);
+    std::fprintf(stderr, "%s\n", model->summary().c_str());
+    const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const std::vector<int> threads =
+        o.threads.empty() ? std::vector<int>{std::min(hw, 4)} : parse_int_list("-t", o.threads, 1);
+    const std::vector<int> pp = parse_int_list("-p", o.prompt, 1);
+    const std::vector<int> tg = parse_int_list("-n", o.gen, 1);
+    if (o.reps < 1) throw std::invalid_argument("-r: repetitions must be >= 1");
+    int n_ctx = 1;
+    for (int p : pp) n_ctx = std::max(n_ctx, p);
+    for (int n : tg) n_ctx = std::max(n_ctx, n + 1);
+
+    model::ContextOptions co;
+    co.n_ctx = n_ctx;
+    co.n_batch = n_ctx;
+    co.kv_type = o.kv_type == "f32" ? tensor::TensorType::kF32 : tensor::TensorType::kF16;
+    model::Context ctx(model, co);
+    std::fprintf(stderr, "KV cache: %zu bytes/token, %zu bytes for %d positions; decode reads %.1f MiB of weights\n",
+                 ctx.kv_bytes_per_token(), ctx.kv_bytes(), n_ctx, model->decode_weight_bytes() / 1048576.0);
+
+    std::mt19937 rng(1234);
+    std::vector<int32_t> tokens(static_cast<size_t>(n_ctx));
+    for (auto& t : tokens) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(model->n_vocab()));
+
+    std::vector<uint64_t> buf(static_cast<size_t>(o.bw_mib) * 1048576 / sizeof(uint64_t), 1);
+    std::vector<Row> rows;
+    for (int nt : threads) {
+        ctx.set_n_threads(nt);
+        const double bw = measure_bandwidth(buf, nt);
+        std::fprintf(stderr, "threads %d: read bandwidth %.2f GB/s\n", nt, bw);
+        for (int p : pp) {
+            std::vector<double> ts;
+            for (int rep = -1; rep < o.reps; ++rep) {  // rep -1: warm-up
+                ctx.reset();
+                const auto t0 = Clock::now();
+                ctx.eval(tokens.data(), p, false);
+                const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+                if (rep >= 0) ts.push_back(p / s);
+            }
+            rows.push_back({nt, p, 0, stats(ts), 0.0, bw});
+        }
+        for (int n : tg) {
+            std::vector<double> ts;
+            for (int rep = -1; rep < o.reps; ++rep) {
+                ctx.reset();
+                const auto t0 = Clock::now();
+                for (int i = 0; i < n; ++i) ctx.eval(tokens.data() + i, 1, false);
+                const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+                if (rep >= 0) ts.push_back(n / s);
+            }
+            Stats st = stats(ts);
+            rows.push_back({nt, 0, n, st, static_cast<double>(model->decode_weight_bytes()) * st.median / 1e9, bw});
+        }
+    }
+
+    const std::string type = model_type(*model);
+    if (o.json) {
+        nlohmann::ordered_json all = nlohmann::ordered_json::array();
+        for (const Row& r : rows) {
+            nlohmann::ordered_json j;
+            j["model_filename"] = o.model;
+            j["model_type"] = type;
+            j["model_size"] = model->weight_bytes();
+            j["model_n_params"] = model->n_params();
+            j["n_threads"] = r.threads;
+            j["n_prompt"] = r.n_prompt;
+            j["n_gen"] = r.n_gen;
+            j["test"] = r.n_prompt ? "pp" + std::to_string(r.n_prompt) : "tg" + std::to_string(r.n_gen);
+            j["avg_ts"] = r.ts.mean;
+            j["stddev_ts"] = r.ts.stddev;
+            j["samples_ts"] = r.ts.samples;
+            j["median_ts"] = r.ts.median;
+            j["weights_gbs"] = r.n_gen ? nlohmann::ordered_json(r.weights_gbs) : nlohmann::ordered_json(nullptr);
+            j["bandwidth_gbs"] = r.bw_gbs;
+            j["bandwidth_fraction"] =
+                r.n_gen ? nlohmann::ordered_json(r.weights_gbs / r.bw_gbs) : nlohmann::ordered_json(nullptr);
+            all.push_back(j);
+        }
+        std::printf("%s\n", all.dump(2).c_str());
+        return 0;
+    }
+    std::printf("| model | size | params | threads | test | t/s (median) | t/s (mean ± sd) | weights GB/s | read GB/s | fraction |\n");
+    std::printf("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|\n");
+    for (const Row& r : rows) {
+        const std::string test = r.n_prompt ? "pp" + std::to_string(r.n_prompt) : "tg" + std::to_string(r.n_gen);
+        char gbs[32] = "-", frac[32] = "-";
+        if (r.n_gen) {
+            std::snprintf(gbs, sizeof gbs, "%.2f", r.weights_gbs);
+            std::snprintf(frac, sizeof frac, "%.0f%%", 100.0 * r.weights_gbs / r.bw_gbs);
+        }
+        std::printf("| %s | %.1f MiB | %.1f M | %d | %s | %.2f | %.2f ± %.2f | %s | %.2f | %s |\n", type.c_str(),
+                    model->weight_bytes() / 1048576.0, model->n_params() / 1e6, r.threads, test.c_str(),
+                    r.ts.median, r.ts.mean, r.ts.stddev, gbs, r.bw_gbs, frac);
+    }
+    return 0;
+}
+
+const bool kRegistered = register_command({"bench", "Prompt-processing and generation speed (like llama-bench)",
+                                           [](CLI::App& app) -> Runner {
+    auto o = std::make_shared<BenchOptions>();
+    app.add_option("-m,--model", o->model, "GGUF model")->required();
+    app.add_option("-t,--threads", o->threads, "thread counts, comma-separated (default: min(cores, 4))");
+    app.add_option("-p,--n-prompt", o->prompt, "prompt lengths to test, comma-separated (\"\" for none)")
+        ->capture_default_str();
+    app.add_option("-n,--n-gen", o->gen, "generation lengths to test, comma-separated (\"\" for none)")
+        ->capture_default_str();
+    app.add_option("-r,--repetitions", o->reps, "repetitions of each test (after one warm-up)")->capture_default_str();
+    app.add_flag("--json", o->json, "print a JSON array with llama-bench's field names");
+    app.add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")
+        ->check(CLI::IsMember({"f16", "f32"}))
+        ->capture_default_str();
+    app.add_option("--bw-mib", o->bw_mib, "size of the buffer the read bandwidth is measured on (MiB)")
+        ->capture_default_str()
+        ->check(CLI::Range(16, 1 << 16));
+    return [o] { return run(*o); };
+}});
+
+}  // namespace
+}  // namespace ead::cli

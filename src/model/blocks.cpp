@@ -1,0 +1,174 @@
+#include "model/blocks.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "model/model.h"
+#include "tensor/matmul.h"
+#include "tensor/ops.h"
+
+namespace ead::model {
+
+namespace {
+
+// Attention scores held at once per KV head: attn_chunk * group * n_ctx floats stay under this.
+constexpr int64_t kScoresBudget = 1 << 22;
+
+size_t sz(int64_t n) { return static_cast<size_t>(n); }
+
+}  // namespace
+
+void ForwardBuffers::allocate(const HParams& hp, int n_batch, int n_ctx) {
+    const int group = hp.n_head / hp.n_head_kv;
+    x.assign(sz(int64_t{n_batch} * hp.n_embd), 0.0f);
+    h.assign(x.size(), 0.0f);
+    o.assign(x.size(), 0.0f);
+    q.assign(sz(int64_t{n_batch} * hp.q_dim()), 0.0f);
+    attn.assign(q.size(), 0.0f);
+    k.assign(sz(int64_t{n_batch} * hp.kv_dim()), 0.0f);
+    v.assign(k.size(), 0.0f);
+    gate.assign(sz(int64_t{n_batch} * hp.n_ff), 0.0f);
+    up.assign(gate.size(), 0.0f);
+    attn_chunk = static_cast<int>(std::clamp<int64_t>(kScoresBudget / (int64_t{group} * n_ctx), 1, n_batch));
+    qg.assign(sz(int64_t{attn_chunk} * group * hp.head_dim), 0.0f);
+    og.assign(qg.size(), 0.0f);
+    scores.assign(sz(int64_t{attn_chunk} * group * n_ctx), 0.0f);
+    vt.assign(sz(int64_t{hp.head_dim} * n_ctx), 0.0f);
+}
+
+namespace blocks {
+
+void norm(const ForwardPass& p, const float* x, const Weight& w, float* out) {
+    const int64_t n = p.hp.n_embd;
+    for (int t = 0; t < p.n_tokens; ++t) tensor::rms_norm(x + t * n, w.f32, out + t * n, n, p.hp.rms_eps);
+}
+
+void residual_add(const ForwardPass& p, const float* delta) {
+    const int64_t n = int64_t{p.n_tokens} * p.hp.n_embd;
+    tensor::add(p.buf.x.data(), delta, p.buf.x.data(), n);
+}
+
+void linear(const ForwardPass& p, const Weight& w, const float* x, float* y) {
+    tensor::matmul(w.type, w.data, w.rows, w.cols, x, p.n_tokens, y, p.n_threads);
+}
+
+namespace {
+
+void add_bias(const ForwardPass& p, const Weight& b, float* y) {
+    if (!b.present()) return;
+    for (int t = 0; t < p.n_tokens; ++t) tensor::add(y + t * b.cols, b.f32, y + t * b.cols, b.cols);
+}
+
+// RMSNorm of each head's head_dim values, in place: y is [n_tokens][n_heads][head_dim].
+void head_norm(const ForwardPass& p, const Weight& w, float* y, int n_heads) {
+    if (!w.present()) return;
+    const int64_t hd = p.hp.head_dim;
+    for (int64_t r = 0; r < int64_t{p.n_tokens} * n_heads; ++r) {
+        tensor::rms_norm(y + r * hd, w.f32, y + r * hd, hd, p.hp.rms_eps);
+    }
+}
+
+// Softmax attention of the queries in p.buf.q against the cache of layer il → p.buf.attn.
+void attend(ForwardPass& p, int il) {
+    const HParams& hp = p.hp;
+    ForwardBuffers& b = p.buf;
+    const int group = hp.n_head / hp.n_head_kv;
+    const int hd = hp.head_dim;
+    const int window = hp.is_swa(il) ? hp.sliding_window : 0;
+    for (int g = 0; g < hp.n_head_kv; ++g) {
+        for (int t0 = 0; t0 < p.n_tokens; t0 += b.attn_chunk) {
+            const int t1 = std::min(p.n_tokens, t0 + b.attn_chunk);
+            const int n_rows = (t1 - t0) * group;  // rows (t, head in group)
+            const int j_lo = window ? std::max(0, p.n_past + t0 - window + 1) : 0;
+            const int j_hi = p.n_past + t1;  // keys [j_lo, j_hi)
+            const int nj = j_hi - j_lo;
+            // qg[(t - t0) * group + hg][hd]: the group's heads are adjacent in each token's q row.
+            for (int t = t0; t < t1; ++t) {
+                std::memcpy(b.qg.data() + sz(int64_t{t - t0} * group * hd),
+                            b.q.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
+                            sz(int64_t{group} * hd) * sizeof(float));
+            }
+            // scores[row][nj] = q · k_j
+            tensor::matmul(p.kv.type(), p.kv.keys(il, g, j_lo), nj, hd, b.qg.data(), n_rows, b.scores.data(),
+                           p.n_threads);
+            // Mask, scale and softmax each row (rows are independent: threads only pay off for long prefills).
+#pragma omp parallel for num_threads(p.n_threads) schedule(static) if (int64_t{n_rows} * nj >= (1 << 16))
+            for (int r = 0; r < n_rows; ++r) {
+                const int pos = p.n_past + t0 + r / group;
+                const int lo = (window ? std::max(0, pos - window + 1) : 0) - j_lo;  // valid columns [lo, hi)
+                const int hi = pos + 1 - j_lo;
+                float* s = b.scores.data() + sz(int64_t{r} * nj);
+                std::fill(s, s + lo, 0.0f);
+                std::fill(s + hi, s + nj, 0.0f);
+                tensor::scale(s + lo, hp.attn_scale, hi - lo);
+                tensor::softmax(s + lo, hi - lo);
+            }
+            // og[row][hd] = sum_j p_j v_j
+            p.kv.values_transposed(il, g, j_lo, nj, b.vt.data());
+            tensor::matmul(tensor::TensorType::kF32, b.vt.data(), hd, nj, b.scores.data(), n_rows, b.og.data(),
+                           p.n_threads);
+            for (int t = t0; t < t1; ++t) {
+                std::memcpy(b.attn.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
+                            b.og.data() + sz(int64_t{t - t0} * group * hd), sz(int64_t{group} * hd) * sizeof(float));
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void attention(ForwardPass& p, const LayerWeights& w, int il, const float* in, float* out) {
+    const HParams& hp = p.hp;
+    ForwardBuffers& b = p.buf;
+    linear(p, w.wq, in, b.q.data());  // [n][q_dim]
+    linear(p, w.wk, in, b.k.data());  // [n][kv_dim]
+    linear(p, w.wv, in, b.v.data());  // [n][kv_dim]
+    add_bias(p, w.bq, b.q.data());
+    add_bias(p, w.bk, b.k.data());
+    add_bias(p, w.bv, b.v.data());
+    head_norm(p, w.q_norm, b.q.data(), hp.n_head);
+    head_norm(p, w.k_norm, b.k.data(), hp.n_head_kv);
+
+    const bool swa = hp.is_swa(il);
+    const float base = swa ? hp.rope_base_swa : hp.rope_base;
+    const float freq_scale = swa ? 1.0f : hp.rope_freq_scale;
+    const float* factors = p.model.globals().rope_freqs.f32;
+    for (int t = 0; t < p.n_tokens; ++t) {
+        const int64_t pos = p.n_past + t;
+        tensor::rope(b.q.data() + sz(int64_t{t} * hp.q_dim()), hp.n_head, hp.head_dim, hp.n_rot, pos, base,
+                     freq_scale, factors, hp.rope_style);
+        tensor::rope(b.k.data() + sz(int64_t{t} * hp.kv_dim()), hp.n_head_kv, hp.head_dim, hp.n_rot, pos, base,
+                     freq_scale, factors, hp.rope_style);
+    }
+    p.kv.store(il, p.n_past, p.n_tokens, b.k.data(), b.v.data());
+    attend(p, il);
+    linear(p, w.wo, b.attn.data(), out);  // [n][n_embd]
+}
+
+void gated_ffn(ForwardPass& p, const LayerWeights& w, const float* in, float* out) {
+    ForwardBuffers& b = p.buf;
+    const int64_t n = int64_t{p.n_tokens} * p.hp.n_ff;
+    linear(p, w.ffn_gate, in, b.gate.data());  // [n][n_ff]
+    linear(p, w.ffn_up, in, b.up.data());      // [n][n_ff]
+    if (p.hp.activation == FfnActivation::kGeluTanh) {
+        tensor::gelu_tanh(b.gate.data(), b.gate.data(), n);
+    } else {
+        tensor::silu(b.gate.data(), b.gate.data(), n);
+    }
+    tensor::mul(b.gate.data(), b.up.data(), b.gate.data(), n);
+    linear(p, w.ffn_down, b.gate.data(), out);  // [n][n_embd]
+}
+
+void pre_norm_layer(ForwardPass& p, int il) {
+    const LayerWeights& w = p.model.layer(il);
+    ForwardBuffers& b = p.buf;
+    norm(p, b.x.data(), w.attn_norm, b.h.data());
+    attention(p, w, il, b.h.data(), b.o.data());
+    residual_add(p, b.o.data());
+    norm(p, b.x.data(), w.ffn_norm, b.h.data());
+    gated_ffn(p, w, b.h.data(), b.o.data());
+    residual_add(p, b.o.data());
+}
+
+}  // namespace blocks
+}  // namespace ead::model

@@ -1,0 +1,41 @@
+// The key/value cache of one sequence: every layer's rotated keys and values for positions [0, n_ctx).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tensor/type_traits.h"
+
+namespace ead::model {
+
+class KvCache {
+public:
+    // kv_type: F16 (default of ContextOptions) or F32; throws std::invalid_argument for other types.
+    KvCache(int n_layer, int n_head_kv, int head_dim, int n_ctx, tensor::TensorType kv_type);
+
+    tensor::TensorType type() const { return type_; }
+    int n_ctx() const { return n_ctx_; }
+    size_t bytes() const { return k_.size() + v_.size(); }
+    size_t bytes_per_token() const { return bytes() / static_cast<size_t>(n_ctx_); }
+
+    // Writes n positions starting at pos0 of layer il: k, v are [n][n_head_kv * head_dim] floats.
+    void store(int il, int pos0, int n, const float* k, const float* v);
+
+    // Keys of KV head h, positions [pos, ...): rows of head_dim elements in type(), one per position.
+    const void* keys(int il, int h, int pos) const;
+    // Values of KV head h for positions [pos0, pos0 + n) as floats, transposed: dst[d][i] (head_dim rows of n).
+    void values_transposed(int il, int h, int pos0, int n, float* dst) const;
+
+private:
+    size_t elt_size() const { return type_ == tensor::TensorType::kF16 ? 2 : 4; }
+    size_t k_offset(int il, int h, int pos) const;
+    size_t v_offset(int il, int h, int d, int pos) const;
+
+    int n_layer_, n_head_kv_, head_dim_, n_ctx_;
+    tensor::TensorType type_;
+    std::vector<uint8_t> k_;  // [n_layer][n_head_kv][n_ctx][head_dim]
+    std::vector<uint8_t> v_;  // [n_layer][n_head_kv][head_dim][n_ctx]  (transposed: a head's values over positions are contiguous)
+};
+
+}  // namespace ead::model
