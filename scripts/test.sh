@@ -14,7 +14,7 @@ scripts/build.sh build -DEAD_BUILD_TESTS=ON -DEAD_BUILD_BENCH=ON
 ctest --no-tests=error --test-dir build -j "$jobs" --output-on-failure --timeout 900
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEAD_SANITIZE=address,undefined -DEAD_BUILD_TESTS=ON -DEAD_BUILD_BENCH=OFF
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" -DEAD_SANITIZE=address,undefined -DEAD_BUILD_TESTS=ON -DEAD_BUILD_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 EAD_TEST_QUICK=1 \
   ctest --no-tests=error --test-dir build-asan -j "$jobs" --output-on-failure --timeout 1800
 
