@@ -95,6 +95,30 @@ double measure_bandwidth(const std::vector<uint64_t>& buf, int n_threads) {
     return best;
 }
 
+// llama.cpp's names of `general.file_type` values (the mixes say more than the dominant tensor type).
+const char* file_type_name(uint32_t ft) {
+    switch (ft) {
+        case 0: return "F32";
+        case 1: return "F16";
+        case 2: return "Q4_0";
+        case 3: return "Q4_1";
+        case 7: return "Q8_0";
+        case 8: return "Q5_0";
+        case 9: return "Q5_1";
+        case 10: return "Q2_K";
+        case 11: return "Q3_K_S";
+        case 12: return "Q3_K_M";
+        case 13: return "Q3_K_L";
+        case 14: return "Q4_K_S";
+        case 15: return "Q4_K_M";
+        case 16: return "Q5_K_S";
+        case 17: return "Q5_K_M";
+        case 18: return "Q6_K";
+        case 32: return "BF16";
+        default: return nullptr;
+    }
+}
+
 std::string model_type(const model::Model& m) {
     std::map<std::string, size_t> bytes;
     for (const auto& t : m.file().tensors()) {
@@ -104,6 +128,10 @@ std::string model_type(const model::Model& m) {
     size_t most = 0;
     for (const auto& [k, v] : bytes) {
         if (v > most) most = v, dominant = k;
+    }
+    const gguf::Value* ft = m.file().find("general.file_type");
+    if (ft && gguf::is_integer(ft->type()) && ft->as_u64() < 64 && file_type_name(static_cast<uint32_t>(ft->as_u64()))) {
+        dominant = file_type_name(static_cast<uint32_t>(ft->as_u64()));
     }
     const double p = static_cast<double>(m.n_params());
     char size[32];

@@ -162,6 +162,26 @@ void check_spec(const SyntheticSpec& s) {
     }
 }
 
+// `general.file_type` (llama_ftype) of a file whose matrices are `t` (`mix`: the Q4_K_M mix).
+uint32_t file_type(TensorType t, bool mix) {
+    switch (t) {
+        case TensorType::kF32: return 0;
+        case TensorType::kF16: return 1;
+        case TensorType::kQ4_0: return 2;
+        case TensorType::kQ4_1: return 3;
+        case TensorType::kQ8_0: return 7;
+        case TensorType::kQ5_0: return 8;
+        case TensorType::kQ5_1: return 9;
+        case TensorType::kQ2_K: return 10;
+        case TensorType::kQ3_K: return 12;
+        case TensorType::kQ4_K: return mix ? 15 : 14;
+        case TensorType::kQ5_K: return 17;
+        case TensorType::kQ6_K: return 18;
+        case TensorType::kBF16: return 32;
+        default: return 0;
+    }
+}
+
 // llama.cpp's use_more_bits: the layers that get more bits in the _M mixes.
 bool more_bits(int il, int n) { return il < n / 8 || il >= 7 * n / 8 || (il - n / 8) % 3 == 2; }
 
@@ -203,6 +223,7 @@ void write_synthetic_model(const SyntheticSpec& s, const std::string& path) {
     const std::string& a = s.arch;
     w.set("general.architecture", Value::string(a));
     w.set("general.name", Value::string(s.name));
+    w.set("general.file_type", Value::u32(file_type(wt, mix)));
     w.set(a + ".block_count", Value::u32(s.n_layer));
     w.set(a + ".context_length", Value::u32(s.n_ctx_train));
     w.set(a + ".embedding_length", Value::u32(s.n_embd));
