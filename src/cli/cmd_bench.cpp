@@ -19,6 +19,7 @@
 #include "cli/command.h"
 #include "model/context.h"
 #include "model/model.h"
+#include "tensor/bandwidth.h"
 
 namespace ead::cli {
 namespace {
@@ -77,23 +78,6 @@ Stats stats(std::vector<double> v) {
     return s;
 }
 
-// Read bandwidth in GB/s: the best of 5 passes summing `buf` with n_threads threads.
-double measure_bandwidth(const std::vector<uint64_t>& buf, int n_threads) {
-    double best = 0;
-    volatile uint64_t sink = 0;
-    for (int rep = 0; rep < 5; ++rep) {
-        const auto t0 = Clock::now();
-        uint64_t total = 0;
-        const int64_t n = static_cast<int64_t>(buf.size());
-        const uint64_t* p = buf.data();
-#pragma omp parallel for num_threads(n_threads) reduction(+ : total) schedule(static)
-        for (int64_t i = 0; i < n; ++i) total += p[i];
-        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        sink = sink + total;
-        best = std::max(best, static_cast<double>(buf.size() * sizeof(uint64_t)) / s / 1e9);
-    }
-    return best;
-}
 
 // llama.cpp's names of `general.file_type` values (the mixes say more than the dominant tensor type).
 const char* file_type_name(uint32_t ft) {
@@ -173,11 +157,10 @@ int run(const BenchOptions& o) {
     std::vector<int32_t> tokens(static_cast<size_t>(n_ctx));
     for (auto& t : tokens) t = static_cast<int32_t>(rng() % static_cast<uint32_t>(model->n_vocab()));
 
-    std::vector<uint64_t> buf(static_cast<size_t>(o.bw_mib) * 1048576 / sizeof(uint64_t), 1);
     std::vector<Row> rows;
     for (int nt : threads) {
         ctx.set_n_threads(nt);
-        const double bw = measure_bandwidth(buf, nt);
+        const double bw = tensor::measure_read_bandwidth(static_cast<size_t>(o.bw_mib) << 20, nt) / 1e9;
         std::fprintf(stderr, "threads %d: read bandwidth %.2f GB/s\n", nt, bw);
         for (int p : pp) {
             std::vector<double> ts;

@@ -169,6 +169,12 @@ HWY_INLINE void k_tile(const GemmArgs& a, int64_t r, int64_t j) {
         for (int c = 0; c < NC; ++c) acc[i][c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nbk; ++b) {
         UnpackedK u[NR];
+        if constexpr (NC == 1) {
+            for (int i = 0; i < NR; ++i) {
+                const char* p = reinterpret_cast<const char*>(a.w + (r + i) * a.w_row + b * k_block_bytes<T>());
+                for (size_t off = 0; off < k_block_bytes<T>(); off += 64) _mm_prefetch(p + kPrefetchAhead + off, _MM_HINT_T0);
+            }
+        }
         for (int i = 0; i < NR; ++i) unpack_k<T>(a.w + (r + i) * a.w_row + b * k_block_bytes<T>(), &u[i]);
         for (int c = 0; c < NC; ++c) {
             const BlockQ8_K& x = xk[(j + c) * nbk + b];

@@ -115,6 +115,10 @@ HWY_INLINE void legacy_tile(const GemmArgs& a, int64_t r, int64_t j) {
     for (int64_t b = 0; b < nb; ++b) {
         __m256i wq[NR];
         __m256 wd[NR];
+        if constexpr (NC == 1) {
+            for (int i = 0; i < NR; ++i)
+                _mm_prefetch(reinterpret_cast<const char*>(w[i] + b) + kPrefetchAhead, _MM_HINT_T0);
+        }
         for (int i = 0; i < NR; ++i) {
             wq[i] = unpack_block<T>(w[i][b]);
             wd[i] = bcast_fp16(w[i][b].d);

@@ -1,0 +1,76 @@
+// Read-bandwidth baseline (tensor/bandwidth.h): a Highway loop with four independent accumulators, so on every
+// target the loads, not the adds, set the speed.
+#include "tensor/simd_targets.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "tensor/bandwidth.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "tensor/bandwidth.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ead::tensor {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+uint64_t ReadStream(const void* p, size_t bytes) {
+    const hn::ScalableTag<uint64_t> d;
+    const size_t n = bytes / sizeof(uint64_t);
+    const size_t step = 4 * hn::Lanes(d);
+    const auto* u = static_cast<const uint64_t*>(p);
+    auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+    size_t i = 0;
+    for (; i + step <= n; i += step) {
+        a0 = hn::Add(a0, hn::Load(d, u + i));
+        a1 = hn::Add(a1, hn::Load(d, u + i + hn::Lanes(d)));
+        a2 = hn::Add(a2, hn::Load(d, u + i + 2 * hn::Lanes(d)));
+        a3 = hn::Add(a3, hn::Load(d, u + i + 3 * hn::Lanes(d)));
+    }
+    uint64_t s = hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(a0, a1), hn::Add(a2, a3))));
+    for (; i < n; ++i) s += u[i];
+    return s;
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ead::tensor
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace ead::tensor {
+HWY_EXPORT(ReadStream);
+
+uint64_t read_stream(const void* p, size_t bytes) { return HWY_DYNAMIC_DISPATCH(ReadStream)(p, bytes); }
+
+double measure_read_bandwidth(size_t bytes, int n_threads, int reps) {
+    n_threads = std::max(1, n_threads);
+    bytes = std::max<size_t>(bytes, size_t{1} << 20) / (256 * static_cast<size_t>(n_threads)) * 256 *
+            static_cast<size_t>(n_threads);
+    std::unique_ptr<void, decltype(&std::free)> buf(std::aligned_alloc(64, bytes), &std::free);
+    if (!buf) return 0.0;
+    std::memset(buf.get(), 1, bytes);  // touch every page before timing
+    const size_t share = bytes / static_cast<size_t>(n_threads);
+    double best = 0;
+    volatile uint64_t sink = 0;
+    for (int rep = 0; rep < std::max(1, reps); ++rep) {
+        uint64_t total = 0;
+        const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for num_threads(n_threads) reduction(+ : total) schedule(static, 1)
+        for (int t = 0; t < n_threads; ++t) total += read_stream(static_cast<const char*>(buf.get()) + t * share, share);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        sink = sink + total;
+        best = std::max(best, static_cast<double>(bytes) / s);
+    }
+    return best;
+}
+
+}  // namespace ead::tensor
+#endif

@@ -1,0 +1,17 @@
+// Memory read bandwidth of this machine: the baseline every "% of bandwidth" figure is a fraction of.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ead::tensor {
+
+// Reads `bytes` bytes from p (64-byte aligned, bytes a multiple of 256) with the widest vectors the CPU has and
+// returns a checksum, so the compiler cannot drop the reads.
+uint64_t read_stream(const void* p, size_t bytes);
+
+// Best of `reps` passes reading a fresh buffer of `bytes` (far larger than the caches) with n_threads threads,
+// each reading a contiguous share, in bytes per second.
+double measure_read_bandwidth(size_t bytes, int n_threads, int reps = 5);
+
+}  // namespace ead::tensor
