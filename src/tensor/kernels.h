@@ -38,11 +38,15 @@ struct GemmArgs {
 // every result bit, is independent of the thread count.
 constexpr int64_t kRowAlign = 8;
 
-// Matrix x vector kernels stream every weight byte once from memory. Each weight row of a pass is prefetched
-// this many bytes ahead of use (one prefetch per row and block step; a block is at most 210 bytes), which
-// lands in the rows of the next passes: the hardware prefetcher alone leaves decoding latency-bound (measured:
-// Q4_0 8192 x 2048 from memory, 2 threads, 7.7 -> 11.9 GB/s).
-constexpr int kPrefetchAhead = 4096;
+// Matrix x vector kernels stream every weight byte once from memory; the hardware prefetcher alone leaves them
+// latency-bound. A pass over NR rows (a group of NR * w_row contiguous bytes) prefetches, block by block, the
+// same blocks of the group that follows it at least kPrefetchAhead bytes later, so each line arrives about one
+// group's compute time before use whatever the row length.
+constexpr int64_t kPrefetchAhead = 4096;
+
+inline int64_t prefetch_distance(int64_t group_bytes) {
+    return (kPrefetchAhead + group_bytes - 1) / group_bytes * group_bytes;
+}
 
 void gemm_legacy(const GemmArgs& a, int64_t r0, int64_t r1);  // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
 void gemm_k(const GemmArgs& a, int64_t r0, int64_t r1);       // Q2_K .. Q6_K, Q8_K

@@ -34,12 +34,6 @@ HWY_INLINE void k_rows_reference(const GemmArgs& a, int64_t r0, int64_t r1) {
 
 #if HWY_TARGET == HWY_AVX2
 
-HWY_INLINE float hsum(__m256 v) {
-    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
-}
-
 HWY_INLINE __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 // One weight super-block, unpacked.
@@ -138,9 +132,10 @@ constexpr size_t k_block_bytes() {
     return sizeof(BlockQ6_K);
 }
 
-// acc += this super-block's contribution (weights u, activations x).
+// acc (and accm, the mins of Q4_K / Q5_K) += this super-block's contribution (weights u, activations x).
+// Same operations, in the same order, as q4k_matvec_tile: batching never changes a result bit.
 template <TensorType T>
-HWY_INLINE __m256 k_block_dot(const UnpackedK& u, const BlockQ8_K& x, __m256 acc) {
+HWY_INLINE void k_block_dot(const UnpackedK& u, const BlockQ8_K& x, __m256& acc, __m128& accm) {
     __m256i isum = _mm256_setzero_si256();
     for (int k = 0; k < 8; ++k) {
         const __m256i p = _mm256_maddubs_epi16(u.q[k], load256(x.qs + 32 * k));
@@ -149,15 +144,19 @@ HWY_INLINE __m256 k_block_dot(const UnpackedK& u, const BlockQ8_K& x, __m256 acc
     if constexpr (T == TensorType::kQ6_K) {
         const __m256i corr = _mm256_madd_epi16(u.sc16, load256(x.bsums));
         isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
-        return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(x.d * u.d), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * x.d), acc);
     } else {
         const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums)),
                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums + 8)));
-        const __m128i msum = _mm_madd_epi16(u.mins, bs);
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(x.d * u.d), acc);
-        const __m256 m = _mm256_cvtepi32_ps(_mm256_zextsi128_si256(msum));
-        return _mm256_fnmadd_ps(m, _mm256_set1_ps(x.d * u.dmin), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * x.d), acc);
+        accm = _mm_fnmadd_ps(_mm_cvtepi32_ps(_mm_madd_epi16(u.mins, bs)), _mm_set1_ps(u.dmin * x.d), accm);
     }
+}
+
+HWY_INLINE float hsum(__m256 acc, __m128 accm) {
+    const __m128 s4 = _mm_add_ps(_mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)), accm);
+    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
 }
 
 template <TensorType T, int NR, int NC>
@@ -165,28 +164,96 @@ HWY_INLINE void k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const int64_t nbk = a.cols / kQK_K;
     const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
     __m256 acc[NR][NC];
+    __m128 accm[NR][NC];
     for (int i = 0; i < NR; ++i)
-        for (int c = 0; c < NC; ++c) acc[i][c] = _mm256_setzero_ps();
+        for (int c = 0; c < NC; ++c) {
+            acc[i][c] = _mm256_setzero_ps();
+            accm[i][c] = _mm_setzero_ps();
+        }
+    const int64_t pf = prefetch_distance(NR * static_cast<int64_t>(a.w_row));
     for (int64_t b = 0; b < nbk; ++b) {
         UnpackedK u[NR];
         if constexpr (NC == 1) {
             for (int i = 0; i < NR; ++i) {
                 const char* p = reinterpret_cast<const char*>(a.w + (r + i) * a.w_row + b * k_block_bytes<T>());
-                for (size_t off = 0; off < k_block_bytes<T>(); off += 64) _mm_prefetch(p + kPrefetchAhead + off, _MM_HINT_T0);
+                for (size_t off = 0; off < k_block_bytes<T>(); off += 64) _mm_prefetch(p + pf + off, _MM_HINT_T0);
             }
         }
         for (int i = 0; i < NR; ++i) unpack_k<T>(a.w + (r + i) * a.w_row + b * k_block_bytes<T>(), &u[i]);
         for (int c = 0; c < NC; ++c) {
             const BlockQ8_K& x = xk[(j + c) * nbk + b];
-            for (int i = 0; i < NR; ++i) acc[i][c] = k_block_dot<T>(u[i], x, acc[i][c]);
+            for (int i = 0; i < NR; ++i) k_block_dot<T>(u[i], x, acc[i][c], accm[i][c]);
         }
     }
     for (int c = 0; c < NC; ++c)
-        for (int i = 0; i < NR; ++i) a.y[(j + c) * a.rows + r + i] = hsum(acc[i][c]);
+        for (int i = 0; i < NR; ++i) a.y[(j + c) * a.rows + r + i] = hsum(acc[i][c], accm[i][c]);
+}
+
+// Q4_K matrix x vector, NR rows per pass: each 32-byte load of quants is unpacked, multiplied and scaled in
+// registers (nothing of the super-block is materialized); the activation's sub-block sums for the mins are
+// formed once per super-block for all NR rows.
+template <int NR>
+HWY_INLINE void q4k_matvec_tile(const GemmArgs& a, int64_t r) {
+    const int64_t nbk = a.cols / kQK_K;
+    const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
+    const BlockQ4_K* w[NR];
+    for (int i = 0; i < NR; ++i) w[i] = reinterpret_cast<const BlockQ4_K*>(a.w + (r + i) * a.w_row);
+    __m256 acc[NR];
+    __m128 accm[NR];
+    for (int i = 0; i < NR; ++i) {
+        acc[i] = _mm256_setzero_ps();
+        accm[i] = _mm_setzero_ps();
+    }
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const int64_t pf = prefetch_distance(NR * static_cast<int64_t>(a.w_row));
+    for (int64_t b = 0; b < nbk; ++b) {
+        const BlockQ8_K& x = xk[b];
+        const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums)),
+                                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums + 8)));
+        for (int i = 0; i < NR; ++i) {
+            const BlockQ4_K& blk = w[i][b];
+            const char* p = reinterpret_cast<const char*>(&blk) + pf;
+            _mm_prefetch(p, _MM_HINT_T0);
+            _mm_prefetch(p + 64, _MM_HINT_T0);
+            _mm_prefetch(p + sizeof(BlockQ4_K) - 1, _MM_HINT_T0);
+            uint32_t v[3];
+            std::memcpy(v, blk.scales, 12);
+            const uint32_t sc_lo = v[0] & 0x3F3F3F3Fu, m_lo = v[1] & 0x3F3F3F3Fu;
+            const uint32_t sc_hi = (v[2] & 0x0F0F0F0Fu) | ((v[0] >> 2) & 0x30303030u);
+            const uint32_t m_hi = ((v[2] >> 4) & 0x0F0F0F0Fu) | ((v[1] >> 2) & 0x30303030u);
+            const __m256i sm = _mm256_cvtepu8_epi16(_mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
+                                                                   static_cast<int>(m_lo), static_cast<int>(m_hi)));
+            const __m256i scb = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(sm));
+            __m256i isum = _mm256_setzero_si256();
+            for (int c = 0; c < 4; ++c) {
+                const __m256i q = load256(blk.qs + 32 * c);
+                const __m256i p0 = _mm256_maddubs_epi16(_mm256_and_si256(q, m4), load256(x.qs + 64 * c));
+                const __m256i p1 =
+                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), load256(x.qs + 64 * c + 32));
+                const __m256i s0 =
+                    _mm256_shuffle_epi8(scb, _mm256_set1_epi16(static_cast<short>(((4 * c + 1) << 8) | (4 * c))));
+                const __m256i s1 =
+                    _mm256_shuffle_epi8(scb, _mm256_set1_epi16(static_cast<short>(((4 * c + 3) << 8) | (4 * c + 2))));
+                isum = _mm256_add_epi32(isum, _mm256_add_epi32(_mm256_madd_epi16(p0, s0), _mm256_madd_epi16(p1, s1)));
+            }
+            const float d = _cvtsh_ss(blk.d) * x.d;
+            const float dmin = _cvtsh_ss(blk.dmin) * x.d;  // as k_block_dot: u.d * x.d, u.dmin * x.d
+            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d), acc[i]);
+            const __m128i msum = _mm_madd_epi16(_mm256_extracti128_si256(sm, 1), bs);
+            accm[i] = _mm_fnmadd_ps(_mm_cvtepi32_ps(msum), _mm_set1_ps(dmin), accm[i]);
+        }
+    }
+    for (int i = 0; i < NR; ++i) a.y[r + i] = hsum(acc[i], accm[i]);
 }
 
 template <TensorType T>
 void k_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
+    if (T == TensorType::kQ4_K && a.n == 1) {
+        int64_t r = r0;
+        for (; r + 4 <= r1; r += 4) q4k_matvec_tile<4>(a, r);
+        for (; r < r1; ++r) q4k_matvec_tile<1>(a, r);
+        return;
+    }
     if (a.n == 1) {
         int64_t r = r0;
         for (; r + 2 <= r1; r += 2) k_tile<T, 2, 1>(a, r, 0);

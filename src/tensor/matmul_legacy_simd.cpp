@@ -112,12 +112,13 @@ HWY_INLINE void legacy_tile(const GemmArgs& a, int64_t r, int64_t j) {
             acc[i][c] = _mm256_setzero_ps();
             accm[i][c] = 0;
         }
+    const int64_t pf = prefetch_distance(NR * static_cast<int64_t>(a.w_row));
     for (int64_t b = 0; b < nb; ++b) {
         __m256i wq[NR];
         __m256 wd[NR];
         if constexpr (NC == 1) {
             for (int i = 0; i < NR; ++i)
-                _mm_prefetch(reinterpret_cast<const char*>(w[i] + b) + kPrefetchAhead, _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(w[i] + b) + pf, _MM_HINT_T0);
         }
         for (int i = 0; i < NR; ++i) {
             wq[i] = unpack_block<T>(w[i][b]);
