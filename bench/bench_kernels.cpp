@@ -100,14 +100,20 @@ std::vector<float> make_x(int64_t n) {
     return x;
 }
 
-// range: type id, rows, cols, threads
+// range: type id, rows, cols, threads, layout (0 rows, 1 interleaved by 8)
 void BM_Matvec(benchmark::State& state) {
     const auto type = static_cast<TensorType>(state.range(0));
     const int64_t rows = state.range(1), cols = state.range(2);
     const int threads = static_cast<int>(state.range(3));
+    const auto layout = static_cast<et::WeightLayout>(state.range(4));
     // Copies of the matrix cycled through, together 4x the L3 cache, so each product streams from memory as
     // in decoding (where the whole model passes through the caches once per token).
-    const auto w = make_weights(type, rows, cols);
+    auto w = make_weights(type, rows, cols);
+    if (layout == et::WeightLayout::kInterleaved8) {
+        std::vector<uint8_t> wi(w.size());
+        et::interleave_rows(type, w.data(), rows, cols, wi.data());
+        w.swap(wi);
+    }
     const size_t copies = std::max<size_t>(1, (size_t{128} << 20) / w.size() + 1);
     std::vector<std::vector<uint8_t>> ws(copies, w);
     const auto x = make_x(cols);
@@ -115,7 +121,7 @@ void BM_Matvec(benchmark::State& state) {
     double bytes = 0;
     size_t next = 0;
     for (auto _ : state) {
-        et::matmul(type, ws[next].data(), rows, cols, x.data(), 1, y.data(), threads);
+        et::matmul(type, layout, ws[next].data(), rows, cols, x.data(), 1, y.data(), threads);
         next = (next + 1) % copies;
         benchmark::DoNotOptimize(y.data());
         bytes += static_cast<double>(w.size());
@@ -127,17 +133,23 @@ void BM_Matvec(benchmark::State& state) {
     }
 }
 
-// range: type id, rows, cols, n (batch), threads
+// range: type id, rows, cols, n (batch), threads, layout
 void BM_Matmul(benchmark::State& state) {
     const auto type = static_cast<TensorType>(state.range(0));
     const int64_t rows = state.range(1), cols = state.range(2), n = state.range(3);
     const int threads = static_cast<int>(state.range(4));
-    const auto w = make_weights(type, rows, cols);
+    const auto layout = static_cast<et::WeightLayout>(state.range(5));
+    auto w = make_weights(type, rows, cols);
+    if (layout == et::WeightLayout::kInterleaved8) {
+        std::vector<uint8_t> wi(w.size());
+        et::interleave_rows(type, w.data(), rows, cols, wi.data());
+        w.swap(wi);
+    }
     const auto x = make_x(n * cols);
     std::vector<float> y(static_cast<size_t>(rows * n));
     double flops = 0;
     for (auto _ : state) {
-        et::matmul(type, w.data(), rows, cols, x.data(), n, y.data(), threads);
+        et::matmul(type, layout, w.data(), rows, cols, x.data(), n, y.data(), threads);
         benchmark::DoNotOptimize(y.data());
         flops += 2.0 * static_cast<double>(rows * cols * n);
     }
@@ -171,24 +183,30 @@ void register_all() {
         benchmark::RegisterBenchmark("BM_ReadBandwidth", BM_ReadBandwidth)->Arg(t)->UseRealTime()->Unit(benchmark::kMillisecond);
     const int64_t shapes[][2] = {{896, 4864}, {4864, 896}, {2048, 8192}, {8192, 2048}, {151936, 896}};
     for (TensorType type : kTypes) {
-        const std::string name(et::type_traits(type).name);
-        for (const auto& s : shapes)
-            for (int t : {1, 2})
-                benchmark::RegisterBenchmark(("Matvec/" + name).c_str(), BM_Matvec)
-                    ->Args({static_cast<int64_t>(type), s[0], s[1], t})
-                    ->ArgNames({"type", "rows", "cols", "threads"})
-                    ->UseRealTime()
-                    ->Unit(benchmark::kMicrosecond);
+        for (int layout : {0, 1}) {
+            if (layout == 1 && !et::can_interleave(type, 4864, 4864)) continue;
+            const std::string name = std::string(et::type_traits(type).name) + (layout ? "x8" : "");
+            for (const auto& s : shapes)
+                for (int t : {1, 2})
+                    benchmark::RegisterBenchmark(("Matvec/" + name).c_str(), BM_Matvec)
+                        ->Args({static_cast<int64_t>(type), s[0], s[1], t, layout})
+                        ->ArgNames({"type", "rows", "cols", "threads", "layout"})
+                        ->UseRealTime()
+                        ->Unit(benchmark::kMicrosecond);
+        }
     }
     for (TensorType type : kTypes) {
-        const std::string name(et::type_traits(type).name);
-        for (int64_t n : {64, 512})
-            for (int t : {1, 2})
-                benchmark::RegisterBenchmark(("Matmul/" + name).c_str(), BM_Matmul)
-                    ->Args({static_cast<int64_t>(type), 896, 4864, n, t})
-                    ->ArgNames({"type", "rows", "cols", "n", "threads"})
-                    ->UseRealTime()
-                    ->Unit(benchmark::kMillisecond);
+        for (int layout : {0, 1}) {
+            if (layout == 1 && !et::can_interleave(type, 4864, 4864)) continue;
+            const std::string name = std::string(et::type_traits(type).name) + (layout ? "x8" : "");
+            for (int64_t n : {64, 512})
+                for (int t : {1, 2})
+                    benchmark::RegisterBenchmark(("Matmul/" + name).c_str(), BM_Matmul)
+                        ->Args({static_cast<int64_t>(type), 896, 4864, n, t, layout})
+                        ->ArgNames({"type", "rows", "cols", "n", "threads", "layout"})
+                        ->UseRealTime()
+                        ->Unit(benchmark::kMillisecond);
+        }
     }
 }
 

@@ -49,7 +49,7 @@ void residual_add(const ForwardPass& p, const float* delta) {
 }
 
 void linear(const ForwardPass& p, const Weight& w, const float* x, float* y) {
-    tensor::matmul(w.type, w.data, w.rows, w.cols, x, p.n_tokens, y, p.n_threads);
+    tensor::matmul(w.type, w.layout, w.data, w.rows, w.cols, x, p.n_tokens, y, p.n_threads);
 }
 
 namespace {

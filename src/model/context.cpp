@@ -104,7 +104,7 @@ void Context::forward(const int32_t* tokens, int n, int first_out, float* out) {
         tensor::rms_norm(x + static_cast<size_t>(first_out + r) * hp.n_embd, g.output_norm.f32,
                          h + static_cast<size_t>(r) * hp.n_embd, hp.n_embd, hp.rms_eps);
     }
-    tensor::matmul(g.output.type, g.output.data, g.output.rows, g.output.cols, h, n_out, out, n_threads_);
+    tensor::matmul(g.output.type, g.output.layout, g.output.data, g.output.rows, g.output.cols, h, n_out, out, n_threads_);
     if (hp.final_logit_softcap > 0.0f) {
         const float c = hp.final_logit_softcap;
         const size_t total = static_cast<size_t>(n_out) * hp.n_vocab;

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <new>
+
+#include "tensor/matmul.h"
 
 namespace ead::model {
 
@@ -58,9 +62,29 @@ std::shared_ptr<const Model> Model::from_file(gguf::File file, const ModelOption
     }
     count(m->globals_.output);
 
+    if (opts.interleave) {
+        auto interleave = [&](Weight& w) {
+            if (!tensor::can_interleave(w.type, w.rows, w.cols)) return;
+            const size_t bytes = (w.info->n_bytes + 63) / 64 * 64;
+            std::unique_ptr<uint8_t, FreeDeleter> buf(static_cast<uint8_t*>(std::aligned_alloc(64, bytes)));
+            if (!buf) throw std::bad_alloc();
+            tensor::interleave_rows(w.type, w.data, w.rows, w.cols, buf.get());
+            w.data = buf.get();
+            w.layout = tensor::WeightLayout::kInterleaved8;
+            m->interleaved_bytes_ += w.info->n_bytes;
+            m->interleaved_.push_back(std::move(buf));
+        };
+        for (LayerWeights& l : m->layers_) {
+            for (Weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) interleave(*w);
+        }
+        interleave(m->globals_.output);  // a tied output gets its own copy; token_embd stays in rows
+    }
+
     if (opts.verbose) std::fprintf(stderr, "%s\n", m->summary().c_str());
     return m;
 }
+
+void Model::FreeDeleter::operator()(void* p) const { std::free(p); }
 
 size_t Model::kv_bytes_per_token(tensor::TensorType kv_type) const {
     const size_t elt = kv_type == tensor::TensorType::kF32 ? 4 : 2;
@@ -80,12 +104,14 @@ double Model::flops(int n_tokens, int n_past) const {
 }
 
 std::string Model::summary() const {
-    char buf[512];
+    char buf[640];
+    char inter[64] = "";
+    if (interleaved_bytes_ > 0) std::snprintf(inter, sizeof inter, " (+%.1f MiB interleaved)", interleaved_bytes_ / 1048576.0);
     std::snprintf(buf, sizeof buf,
                   "model: %s, %d layers, n_embd %d, %d heads (%d KV) of %d, n_ff %d, vocab %d, %.1fM params, "
-                  "weights %.1f MiB, KV cache %zu bytes/token (F16)%s",
+                  "weights %.1f MiB%s, KV cache %zu bytes/token (F16)%s",
                   hp_.arch.c_str(), hp_.n_layer, hp_.n_embd, hp_.n_head, hp_.n_head_kv, hp_.head_dim, hp_.n_ff,
-                  hp_.n_vocab, n_params_ / 1e6, weight_bytes_ / 1048576.0,
+                  hp_.n_vocab, n_params_ / 1e6, weight_bytes_ / 1048576.0, inter,
                   kv_bytes_per_token(tensor::TensorType::kF16), tied_ ? ", tied embeddings" : "");
     return buf;
 }

@@ -17,6 +17,9 @@ namespace ead::model {
 
 struct ModelOptions {
     bool verbose = false;  // print summary() to stderr after loading
+    // Copy the matrices that have an interleaved kernel (tensor::can_interleave: Q4_0) into that layout at
+    // load: faster products, at the cost of load time and of holding the copies in memory.
+    bool interleave = true;
 };
 
 class Model {
@@ -44,6 +47,8 @@ public:
     // embedding row, which is negligible and not counted).
     size_t weight_bytes() const { return weight_bytes_; }
     size_t decode_weight_bytes() const { return decode_weight_bytes_; }
+    // Bytes of the interleaved copies made at load (ModelOptions::interleave), held besides the file's mapping.
+    size_t interleaved_bytes() const { return interleaved_bytes_; }
     // Bytes of K and V cache per token of context for the given cache type (F16 or F32).
     size_t kv_bytes_per_token(tensor::TensorType kv_type) const;
     // Floating-point operations of a forward pass over n_tokens tokens starting at position n_past, counting
@@ -63,6 +68,11 @@ private:
     GlobalWeights globals_;
     std::vector<LayerWeights> layers_;
     std::deque<std::vector<float>> owned_;  // float copies of non-F32 vectors
+    struct FreeDeleter {
+        void operator()(void* p) const;
+    };
+    std::vector<std::unique_ptr<uint8_t, FreeDeleter>> interleaved_;  // kInterleaved8 copies of matrices
+    size_t interleaved_bytes_ = 0;
     bool tied_ = false;
     int64_t n_params_ = 0;
     int64_t n_params_matmul_ = 0;

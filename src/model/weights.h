@@ -8,6 +8,7 @@
 
 #include "gguf/reader.h"
 #include "model/hparams.h"
+#include "tensor/matmul.h"
 #include "tensor/type_traits.h"
 
 namespace ead::model {
@@ -19,6 +20,7 @@ struct Weight {
     const gguf::TensorInfo* info = nullptr;  // null: an optional tensor that is absent
     tensor::TensorType type = tensor::TensorType::kF32;
     const void* data = nullptr;
+    tensor::WeightLayout layout = tensor::WeightLayout::kRows;  // kInterleaved8: data is a copy made at load
     int64_t cols = 0;  // ne[0]
     int64_t rows = 1;  // ne[1]
     const float* f32 = nullptr;  // vectors only

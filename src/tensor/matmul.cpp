@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "tensor/kernels.h"
@@ -41,7 +43,8 @@ std::vector<uint8_t>& scratch(size_t bytes) {
 size_t align_up(size_t v) { return (v + 63) & ~size_t{63}; }
 
 // Quantizes one row of cols floats to Q8_0 in the split layout of ActLegacy (bit-identical to from_float_q8_0).
-void quantize_legacy_row(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr, float* s) {
+void quantize_legacy_row(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr, float* s,
+                         int32_t* qsum) {
     for (int64_t b = 0; b < cols / kQK; ++b) {
         const float* xb = x + b * kQK;
         float amax = 0;
@@ -58,10 +61,12 @@ void quantize_legacy_row(const float* x, int64_t cols, int offset, int8_t* qs, f
             total += lane;
         }
         s[b] = d[b] * static_cast<float>(total);
+        qsum[b] = total;
     }
 }
 
-void run_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
+void run_rows(const GemmArgs& a, WeightLayout layout, int64_t r0, int64_t r1) {
+    if (layout == WeightLayout::kInterleaved8) return gemm_interleaved(a, r0, r1);
     switch (family(a.type)) {
         case Family::kFloat: return gemm_float(a, r0, r1);
         case Family::kLegacy: return gemm_legacy(a, r0, r1);
@@ -73,8 +78,16 @@ void run_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
 
 void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const float* x, int64_t n, float* y,
             int n_threads) {
+    matmul(type, WeightLayout::kRows, w, rows, cols, x, n, y, n_threads);
+}
+
+void matmul(TensorType type, WeightLayout layout, const void* w, int64_t rows, int64_t cols, const float* x,
+            int64_t n, float* y, int n_threads) {
     const TypeTraits& tt = type_traits(type);
     if (rows <= 0 || n <= 0) return;
+    if (layout == WeightLayout::kInterleaved8 && !can_interleave(type, rows, cols))
+        throw std::invalid_argument("matmul: no interleaved kernel for " + std::string(tt.name) + " " +
+                                    std::to_string(rows) + "x" + std::to_string(cols));
     GemmArgs a{};
     a.type = type;
     a.w = static_cast<const uint8_t*>(w);
@@ -93,16 +106,18 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
         const size_t n_qs = align_up(static_cast<size_t>(n * cols));
         const size_t n_d = align_up(static_cast<size_t>(n * nb) * 4);
         const size_t n_corr = align_up(static_cast<size_t>(n * nb) * 32);
-        uint8_t* buf = scratch(n_qs + 2 * n_d + n_corr).data();
+        uint8_t* buf = scratch(n_qs + 3 * n_d + n_corr).data();
         auto* qs = reinterpret_cast<int8_t*>(buf);
         auto* d = reinterpret_cast<float*>(buf + n_qs);
         auto* s = reinterpret_cast<float*>(buf + n_qs + n_d);
         auto* corr = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d);
+        auto* qsum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
         const int offset = type == TensorType::kQ4_0 ? 8 : type == TensorType::kQ5_0 ? 16 : 0;
 #pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
         for (int64_t j = 0; j < n; ++j)
-            quantize_legacy_row(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8, s + j * nb);
-        a.legacy = ActLegacy{qs, d, corr, s};
+            quantize_legacy_row(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8, s + j * nb,
+                                qsum + j * nb);
+        a.legacy = ActLegacy{qs, d, corr, s, qsum};
     } else if (fam == Family::kK) {
         const TypeTraits& xt = type_traits(tt.vec_dot_type);
         const size_t x_row = gguf::row_bytes(tt.vec_dot_type, cols);
@@ -122,14 +137,14 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
         std::max<int64_t>(1, std::min<int64_t>({nt_req, groups, work / kMinWorkPerThread})));
     const int64_t chunk = (groups + nt - 1) / nt * kRowAlign;
     if (nt == 1) {
-        run_rows(a, 0, rows);
+        run_rows(a, layout, 0, rows);
         return;
     }
 #pragma omp parallel for num_threads(nt) schedule(static, 1)
     for (int t = 0; t < nt; ++t) {
         const int64_t r0 = t * chunk;
         const int64_t r1 = std::min(rows, r0 + chunk);
-        if (r0 < r1) run_rows(a, r0, r1);
+        if (r0 < r1) run_rows(a, layout, r0, r1);
     }
 }
 

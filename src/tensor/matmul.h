@@ -8,6 +8,13 @@
 
 namespace ead::tensor {
 
+// How a weight matrix's rows are laid out in memory.
+//   kRows: as in GGUF, row after row (row r at r * gguf::row_bytes(type, cols)).
+//   kInterleaved8: eight rows interleaved block by block so one SIMD instruction serves eight rows
+//     (tensor/matmul_interleaved_simd.cpp describes it). Same size as kRows. Made by interleave_rows() at load
+//     time; only matmul reads it (no dequantize_row).
+enum class WeightLayout : uint8_t { kRows, kInterleaved8 };
+
 // y[j][r] = sum_c W[r][c] * x[j][c]   for r < rows, j < n.
 //   w: `rows` rows of `cols` elements in `type`, row r at (const uint8_t*)w + r * gguf::row_bytes(type, cols)
 //   x: [n][cols] float, y: [n][rows] float (y must not alias x).
@@ -16,6 +23,16 @@ namespace ead::tensor {
 // n_threads.
 void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const float* x, int64_t n, float* y,
             int n_threads);
+// Same, for weights in `layout`. Results equal kRows's within float rounding (the summation order differs);
+// for a given layout they do not depend on n_threads or on n (a row of a batch equals the same row alone).
+void matmul(TensorType type, WeightLayout layout, const void* w, int64_t rows, int64_t cols, const float* x,
+            int64_t n, float* y, int n_threads);
+
+// Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, rows a multiple of 8).
+bool can_interleave(TensorType type, int64_t rows, int64_t cols);
+// Rewrites `rows` rows of `cols` elements from kRows (src) to kInterleaved8 (dst, same byte size, no aliasing).
+// Does nothing unless can_interleave(type, rows, cols).
+void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Dequantizes row `r` of a weight matrix (e.g. an embedding lookup) into dst[cols].
 void dequantize_row(TensorType type, const void* w, int64_t cols, int64_t r, float* dst);

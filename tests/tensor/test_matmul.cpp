@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common/test_env.h"
+#include "tensor/blocks.h"
 #include "tensor/matmul.h"
 #include "tensor/quants.h"
 #include "tensor/simd_targets.h"
@@ -156,6 +158,68 @@ TEST(Matmul, DequantizeRowMatchesToFloat) {
             EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << tt.name;
         }
     }
+}
+
+// The interleaved layout (WeightLayout::kInterleaved8) on every target: each row against the scalar reference
+// dot product on the same quantized activations; bit-exact across thread counts and batch sizes; and a
+// layout the kernel does not know is refused.
+TEST(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
+    const TensorType type = TensorType::kQ4_0;
+    const TypeTraits& tt = type_traits(type);
+    const TypeTraits& xt = type_traits(tt.vec_dot_type);
+    TargetGuard guard;
+    for (int64_t target : simd_targets()) {
+        force_simd_target(target);
+        SCOPED_TRACE(simd_target_name(target));
+        std::mt19937 rng(77);
+        const std::vector<Shape> sh = test::quick()
+                                          ? std::vector<Shape>{{8, 1, 1}, {24, 3, 5}}
+                                          : std::vector<Shape>{{8, 1, 1}, {8, 5, 2}, {24, 3, 5}, {64, 8, 9}, {136, 28, 67}};
+        for (const Shape& s : sh) {
+            const int64_t rows = s.rows, cols = s.blocks * kQK, n = s.n;
+            SCOPED_TRACE("rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " n=" + std::to_string(n));
+            ASSERT_TRUE(can_interleave(type, rows, cols));
+            const auto w = random_weights(type, rows, cols, rng);
+            std::vector<uint8_t> wi(w.size(), 0xCD);
+            interleave_rows(type, w.data(), rows, cols, wi.data());
+            const auto x = gaussian(static_cast<size_t>(n * cols), rng);
+            std::vector<float> y(static_cast<size_t>(n * rows), NAN);
+            matmul(type, WeightLayout::kInterleaved8, wi.data(), rows, cols, x.data(), n, y.data(), 1);
+
+            const size_t xq_row = gguf::row_bytes(tt.vec_dot_type, cols);
+            std::vector<uint8_t> xq(xq_row);
+            std::vector<float> wd(static_cast<size_t>(cols));
+            for (int64_t j = 0; j < n; ++j) {
+                xt.from_float(x.data() + j * cols, xq.data(), cols);
+                for (int64_t r = 0; r < rows; ++r) {
+                    dequantize_row(type, w.data(), cols, r, wd.data());
+                    double absdot = 0;
+                    for (int64_t c = 0; c < cols; ++c) absdot += std::fabs(double(wd[c]) * x[j * cols + c]);
+                    const double same = vec_dot_ref(type, cols, w.data() + r * gguf::row_bytes(type, cols), xq.data());
+                    ASSERT_NEAR(y[j * rows + r], same, 2e-5 * absdot + 1e-6) << "row " << r << " act " << j;
+                }
+            }
+            for (int threads : {2, 3}) {
+                std::vector<float> yt(y.size(), NAN);
+                matmul(type, WeightLayout::kInterleaved8, wi.data(), rows, cols, x.data(), n, yt.data(), threads);
+                ASSERT_EQ(0, std::memcmp(y.data(), yt.data(), y.size() * 4)) << threads << " threads";
+            }
+            std::vector<float> y1(static_cast<size_t>(rows));
+            for (int64_t j = 0; j < n; ++j) {
+                matmul(type, WeightLayout::kInterleaved8, wi.data(), rows, cols, x.data() + j * cols, 1, y1.data(), 1);
+                ASSERT_EQ(0, std::memcmp(y1.data(), y.data() + j * rows, y1.size() * 4)) << "act " << j;
+            }
+        }
+    }
+}
+
+TEST(MatmulInterleaved, RefusesShapesWithoutKernel) {
+    EXPECT_FALSE(can_interleave(TensorType::kQ4_0, 12, 64));  // rows not a multiple of 8
+    EXPECT_FALSE(can_interleave(TensorType::kQ4_K, 8, 256));  // no interleaved kernel for the type
+    std::vector<uint8_t> w(12 * 2 * sizeof(BlockQ4_0));
+    std::vector<float> x(64), y(12);
+    EXPECT_THROW(matmul(TensorType::kQ4_0, WeightLayout::kInterleaved8, w.data(), 12, 64, x.data(), 1, y.data(), 1),
+                 std::invalid_argument);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatmulTest, ::testing::ValuesIn(kAllTypes),
