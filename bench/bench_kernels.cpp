@@ -111,6 +111,7 @@ void BM_Matvec(benchmark::State& state) {
     auto w = make_weights(type, rows, cols);
     if (layout == et::WeightLayout::kInterleaved8) {
         std::vector<uint8_t> wi(w.size());
+        wi.resize(et::interleaved_bytes(type, rows, cols));
         et::interleave_rows(type, w.data(), rows, cols, wi.data());
         w.swap(wi);
     }
@@ -142,6 +143,7 @@ void BM_Matmul(benchmark::State& state) {
     auto w = make_weights(type, rows, cols);
     if (layout == et::WeightLayout::kInterleaved8) {
         std::vector<uint8_t> wi(w.size());
+        wi.resize(et::interleaved_bytes(type, rows, cols));
         et::interleave_rows(type, w.data(), rows, cols, wi.data());
         w.swap(wi);
     }
@@ -187,12 +189,14 @@ void register_all() {
             if (layout == 1 && !et::can_interleave(type, 4864, 4864)) continue;
             const std::string name = std::string(et::type_traits(type).name) + (layout ? "x8" : "");
             for (const auto& s : shapes)
-                for (int t : {1, 2})
+                for (int t : {1, 2}) {
+                    if (layout == 1 && !et::can_interleave(type, s[0], s[1])) continue;
                     benchmark::RegisterBenchmark(("Matvec/" + name).c_str(), BM_Matvec)
                         ->Args({static_cast<int64_t>(type), s[0], s[1], t, layout})
                         ->ArgNames({"type", "rows", "cols", "threads", "layout"})
                         ->UseRealTime()
                         ->Unit(benchmark::kMicrosecond);
+                }
         }
     }
     for (TensorType type : kTypes) {

@@ -65,13 +65,14 @@ std::shared_ptr<const Model> Model::from_file(gguf::File file, const ModelOption
     if (opts.interleave) {
         auto interleave = [&](Weight& w) {
             if (!tensor::can_interleave(w.type, w.rows, w.cols)) return;
-            const size_t bytes = (w.info->n_bytes + 63) / 64 * 64;
+            const size_t size = tensor::interleaved_bytes(w.type, w.rows, w.cols);
+            const size_t bytes = (size + 63) / 64 * 64;
             std::unique_ptr<uint8_t, FreeDeleter> buf(static_cast<uint8_t*>(std::aligned_alloc(64, bytes)));
             if (!buf) throw std::bad_alloc();
             tensor::interleave_rows(w.type, w.data, w.rows, w.cols, buf.get());
             w.data = buf.get();
             w.layout = tensor::WeightLayout::kInterleaved8;
-            m->interleaved_bytes_ += w.info->n_bytes;
+            m->interleaved_bytes_ += size;
             m->interleaved_.push_back(std::move(buf));
         };
         for (LayerWeights& l : m->layers_) {

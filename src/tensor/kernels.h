@@ -24,7 +24,7 @@ struct ActLegacy {
 // One matrix product, row range [r0, r1) computed by a kernel call.
 struct GemmArgs {
     TensorType type;
-    const uint8_t* w;  // kInterleaved8: group g (rows 8g..8g+7) at w + 8 * g * w_row  // [rows] rows of w_row bytes
+    const uint8_t* w;  // kInterleaved8: group g (rows 8g..8g+7) at w + g * interleaved_bytes(type, 8, cols)  // [rows] rows of w_row bytes
     size_t w_row;
     int64_t rows;
     int64_t cols;
@@ -51,7 +51,7 @@ inline int64_t prefetch_distance(int64_t group_bytes) {
 
 void gemm_legacy(const GemmArgs& a, int64_t r0, int64_t r1);  // Q4_0, Q4_1, Q5_0, Q5_1, Q8_0
 void gemm_k(const GemmArgs& a, int64_t r0, int64_t r1);       // Q2_K .. Q6_K, Q8_K
-void gemm_interleaved(const GemmArgs& a, int64_t r0, int64_t r1);  // kInterleaved8 (Q4_0); r0, r1 multiples of 8
+void gemm_interleaved(const GemmArgs& a, int64_t r0, int64_t r1);  // kInterleaved8; r0, r1 multiples of 8
 void gemm_float(const GemmArgs& a, int64_t r0, int64_t r1);   // F32, F16, BF16
 
 }  // namespace ead::tensor

@@ -2,6 +2,7 @@
 // CONTRACT between the tensor stage and the model stage; implemented in src/tensor/.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "tensor/type_traits.h"
@@ -11,8 +12,8 @@ namespace ead::tensor {
 // How a weight matrix's rows are laid out in memory.
 //   kRows: as in GGUF, row after row (row r at r * gguf::row_bytes(type, cols)).
 //   kInterleaved8: eight rows interleaved block by block so one SIMD instruction serves eight rows
-//     (tensor/matmul_interleaved_simd.cpp describes it). Same size as kRows. Made by interleave_rows() at load
-//     time; only matmul reads it (no dequantize_row).
+//     (tensor/matmul_interleaved_simd.cpp describes it; interleaved_bytes() gives its size). Made by
+//     interleave_rows() at load time; only matmul reads it (no dequantize_row).
 enum class WeightLayout : uint8_t { kRows, kInterleaved8 };
 
 // y[j][r] = sum_c W[r][c] * x[j][c]   for r < rows, j < n.
@@ -28,10 +29,12 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
 void matmul(TensorType type, WeightLayout layout, const void* w, int64_t rows, int64_t cols, const float* x,
             int64_t n, float* y, int n_threads);
 
-// Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, rows a multiple of 8).
+// Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q8_0, Q4_K; rows a multiple of 8).
 bool can_interleave(TensorType type, int64_t rows, int64_t cols);
-// Rewrites `rows` rows of `cols` elements from kRows (src) to kInterleaved8 (dst, same byte size, no aliasing).
-// Does nothing unless can_interleave(type, rows, cols).
+// Bytes of such a matrix in kInterleaved8 (as kRows for Q4_0 and Q8_0, 2.8% more for Q4_K); 0 if it has none.
+size_t interleaved_bytes(TensorType type, int64_t rows, int64_t cols);
+// Rewrites `rows` rows of `cols` elements from kRows (src) to kInterleaved8 (dst: interleaved_bytes(), not
+// aliasing src). Does nothing unless can_interleave(type, rows, cols).
 void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t cols, void* dst);
 
 // Dequantizes row `r` of a weight matrix (e.g. an embedding lookup) into dst[cols].

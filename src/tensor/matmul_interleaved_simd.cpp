@@ -1,16 +1,24 @@
-// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8), for Q4_0: the layout and the Highway
-// kernels that use it. Compiled once per target (foreach_target.h) and dispatched once per row range.
+// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q8_0 and Q4_K: the layouts
+// and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
 //
-// Layout. Rows 8g .. 8g+7 form group g, stored at g * 8 * row_bytes. Block b of the group (the 32 columns
-// 32b .. 32b+31 of its eight rows) takes 144 bytes, the size of eight Q4_0 blocks:
-//   bytes 0..15    the eight rows' fp16 scales d, row k at 2k
-//   bytes 16..143  four 32-byte chunks; in chunk t, bytes 4k..4k+3 are bytes 4t..4t+3 of row k's qs
-// so the low nibbles of chunk t hold columns 4t..4t+3 of every row (row k in 32-bit lane k) and the high
-// nibbles columns 16+4t..16+4t+3.
+// Rows 8g .. 8g+7 form group g, stored at g * interleaved_bytes(type, 8, cols). A group block covers the same
+// columns of the group's eight rows ("row k" below is row 8g+k):
+//   Q4_0, 144 bytes per 32 columns (the size of 8 blocks):
+//     0..15     the rows' fp16 scales d, row k at 2k
+//     16..143   chunk t = 0..3 (32 bytes): bytes 4k..4k+3 are qs[4t..4t+3] of row k, so the low nibbles
+//               hold columns 4t..4t+3 of every row (row k in 32-bit lane k), the high ones 16+4t..16+4t+3
+//   Q8_0, 272 bytes per 32 columns (the size of 8 blocks):
+//     0..15     fp16 d of each row;  16..271  chunk t = 0..7: bytes 4k..4k+3 are qs[4t..4t+3] of row k
+//   Q4_K, 1184 bytes per 256 columns (8 blocks take 1152: scales and mins are stored as whole bytes):
+//     0..15     fp16 d of each row;  16..31  fp16 dmin of each row
+//     32..95    scale of sub-block j of row k at 32 + 8j + k
+//     96..159   min of sub-block 2p+e of row k at 96 + 16p + 2k + e   (pairs, as madd operands)
+//     160..1183 chunk (c, t), c = 0..3, t = 0..7, at 160 + 32 * (8c + t): bytes 4k..4k+3 are
+//               qs[32c + 4t .. 32c + 4t + 3] of row k (low nibbles: sub-block 2c, high: sub-block 2c+1)
 //
-// AVX2: one maddubs multiplies four columns of all eight rows by the same four activation bytes (broadcast),
-// so a row's dot product accumulates in its own lane: no horizontal sums, one int16 -> int32 widening, one
-// conversion and one FMA per block for eight rows (the row-major kernel needs them per row).
+// AVX2: one maddubs multiplies four columns of all eight rows by the same four activation bytes (broadcast), so
+// each row's dot product accumulates in its own 32-bit lane: no horizontal sums, and one int->float conversion
+// and FMA per block serve eight rows.
 #include "tensor/simd_targets.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -24,31 +32,74 @@
 #include "tensor/kernels.h"
 #include "tensor/quants.h"
 
+#ifndef EAD_TENSOR_INTERLEAVED_LAYOUT_
+#define EAD_TENSOR_INTERLEAVED_LAYOUT_  // this file is included once per target: define the layout once
+namespace ead::tensor::interleaved {
+// Bytes of one group block (eight rows) and columns it covers.
+constexpr int64_t kQ4_0Bytes = 144, kQ8_0Bytes = 272, kQ4_KBytes = 1184;
+constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160;
+
+inline int64_t group_block_bytes(TensorType t) {
+    return t == TensorType::kQ4_0 ? kQ4_0Bytes : t == TensorType::kQ8_0 ? kQ8_0Bytes : kQ4_KBytes;
+}
+}  // namespace ead::tensor::interleaved
+#endif
+
 #if HWY_ONCE
 namespace ead::tensor {
 
-namespace {
-constexpr int64_t kGroupBlockBytes = 8 * sizeof(BlockQ4_0);  // 144
-}  // namespace
-
 bool can_interleave(TensorType type, int64_t rows, int64_t cols) {
-    return type == TensorType::kQ4_0 && rows > 0 && rows % 8 == 0 && cols > 0 && cols % kQK == 0;
+    if (rows <= 0 || rows % 8 != 0 || cols <= 0) return false;
+    switch (type) {
+        case TensorType::kQ4_0:
+        case TensorType::kQ8_0: return cols % kQK == 0;
+        case TensorType::kQ4_K: return cols % kQK_K == 0;
+        default: return false;
+    }
+}
+
+size_t interleaved_bytes(TensorType type, int64_t rows, int64_t cols) {
+    if (!can_interleave(type, rows, cols)) return 0;
+    const int64_t bs = type == TensorType::kQ4_K ? kQK_K : kQK;
+    return static_cast<size_t>(rows / 8 * (cols / bs) * interleaved::group_block_bytes(type));
 }
 
 void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t cols, void* dst) {
     if (!can_interleave(type, rows, cols)) return;
-    const int64_t nb = cols / kQK;
+    const int64_t bs = type == TensorType::kQ4_K ? kQK_K : kQK;
+    const int64_t nb = cols / bs;
+    const int64_t gbytes = interleaved::group_block_bytes(type);
     const size_t w_row = gguf::row_bytes(type, cols);
     const auto* s = static_cast<const uint8_t*>(src);
     auto* d = static_cast<uint8_t*>(dst);
 #pragma omp parallel for schedule(static)
     for (int64_t g = 0; g < rows / 8; ++g) {
         for (int64_t b = 0; b < nb; ++b) {
-            uint8_t* out = d + (g * nb + b) * kGroupBlockBytes;
+            uint8_t* out = d + (g * nb + b) * gbytes;
             for (int k = 0; k < 8; ++k) {
-                const auto* blk = reinterpret_cast<const BlockQ4_0*>(s + (g * 8 + k) * w_row) + b;
-                std::memcpy(out + 2 * k, &blk->d, 2);
-                for (int t = 0; t < 4; ++t) std::memcpy(out + 16 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
+                const uint8_t* row = s + (g * 8 + k) * w_row;
+                if (type == TensorType::kQ4_0) {
+                    const auto* blk = reinterpret_cast<const BlockQ4_0*>(row) + b;
+                    std::memcpy(out + 2 * k, &blk->d, 2);
+                    for (int t = 0; t < 4; ++t) std::memcpy(out + 16 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
+                } else if (type == TensorType::kQ8_0) {
+                    const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
+                    std::memcpy(out + 2 * k, &blk->d, 2);
+                    for (int t = 0; t < 8; ++t) std::memcpy(out + 16 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
+                } else {
+                    const auto* blk = reinterpret_cast<const BlockQ4_K*>(row) + b;
+                    std::memcpy(out + 2 * k, &blk->d, 2);
+                    std::memcpy(out + 16 + 2 * k, &blk->dmin, 2);
+                    for (int j = 0; j < 8; ++j) {
+                        uint8_t sc, m;
+                        get_scale_min_k4(j, blk->scales, &sc, &m);
+                        out[interleaved::kQ4_KScales + 8 * j + k] = sc;
+                        out[interleaved::kQ4_KMins + 16 * (j / 2) + 2 * k + j % 2] = m;
+                    }
+                    for (int c = 0; c < 4; ++c)
+                        for (int t = 0; t < 8; ++t)
+                            std::memcpy(out + interleaved::kQ4_KQs + 32 * (8 * c + t) + 4 * k, blk->qs + 32 * c + 4 * t, 4);
+                }
             }
         }
     }
@@ -61,9 +112,11 @@ HWY_BEFORE_NAMESPACE();
 namespace ead::tensor {
 namespace HWY_NAMESPACE {
 
-constexpr int64_t kBlockBytes = 8 * sizeof(BlockQ4_0);
+using namespace interleaved;  // NOLINT: layout constants
 
 #if HWY_TARGET == HWY_AVX2
+
+HWY_INLINE __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
 HWY_INLINE __m256i bcast4(const int8_t* p) {
     int32_t v;
@@ -71,27 +124,28 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
     return _mm256_set1_epi32(v);
 }
 
-// Rows r .. r+7 (one group) against activation rows j .. j+NC-1.
+HWY_INLINE void prefetch_block(const uint8_t* p, int64_t bytes) {
+    for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + off, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p) + bytes - 1, _MM_HINT_T0);
+}
+
+// Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8).
 template <int NC>
-HWY_INLINE void q4_0x8_tile(const GemmArgs& a, int64_t r, int64_t j) {
+HWY_INLINE void q4_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const int64_t nb = a.cols / kQK;
-    const uint8_t* base = a.w + r * static_cast<int64_t>(a.w_row);
+    const uint8_t* base = a.w + r / 8 * nb * kQ4_0Bytes;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    const int64_t pf = prefetch_distance(8 * static_cast<int64_t>(a.w_row));
+    const int64_t pf = prefetch_distance(nb * kQ4_0Bytes);
     for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = base + b * kBlockBytes;
-        if constexpr (NC == 1) {
-            _mm_prefetch(reinterpret_cast<const char*>(blk) + pf, _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(blk) + pf + 64, _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(blk) + pf + kBlockBytes - 1, _MM_HINT_T0);
-        }
+        const uint8_t* blk = base + b * kQ4_0Bytes;
+        if constexpr (NC == 1) prefetch_block(blk + pf, kQ4_0Bytes);
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
         __m256i lo[4], hi[4];
         for (int t = 0; t < 4; ++t) {
-            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 16 + 32 * t));
+            const __m256i v = load256(blk + 16 + 32 * t);
             lo[t] = _mm256_and_si256(v, m4);
             hi[t] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
         }
@@ -114,9 +168,112 @@ HWY_INLINE void q4_0x8_tile(const GemmArgs& a, int64_t r, int64_t j) {
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
 }
 
+template <int NC>
+HWY_INLINE void q8_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    const int64_t nb = a.cols / kQK;
+    const uint8_t* base = a.w + r / 8 * nb * kQ8_0Bytes;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const int64_t pf = prefetch_distance(nb * kQ8_0Bytes);
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = base + b * kQ8_0Bytes;
+        if constexpr (NC == 1) prefetch_block(blk + pf, kQ8_0Bytes);
+        __m256i s[NC];
+        for (int c = 0; c < NC; ++c) s[c] = _mm256_setzero_si256();
+        for (int t = 0; t < 8; ++t) {
+            const __m256i w = load256(blk + 16 + 32 * t);
+            const __m256i aw = _mm256_sign_epi8(w, w);
+            for (int c = 0; c < NC; ++c) {
+                const int8_t* yq = a.legacy.qs + ((j + c) * nb + b) * kQK;
+                const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(bcast4(yq + 4 * t), w));
+                s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(p, ones));
+            }
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+        for (int c = 0; c < NC; ++c) {
+            const int64_t xb = (j + c) * nb + b;
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[c]),
+                                     _mm256_mul_ps(dw, _mm256_broadcast_ss(a.legacy.d + xb)), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
+}
+
+// The 8 scales of sub-block j as madd operands: lane k = (sc_k, sc_k) in int16.
+HWY_INLINE __m256i q4_k_scales(const uint8_t* blk, int j) {
+    const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + kQ4_KScales + 8 * j)));
+    return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
+}
+
+template <int NC>
+HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    const int64_t nb = a.cols / kQK_K;
+    const uint8_t* base = a.w + r / 8 * nb * kQ4_KBytes;
+    const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const int64_t pf = prefetch_distance(nb * kQ4_KBytes);
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = base + b * kQ4_KBytes;
+        if constexpr (NC == 1) prefetch_block(blk + pf, kQ4_KBytes);
+        __m256i isum[NC];
+        for (int c = 0; c < NC; ++c) isum[c] = _mm256_setzero_si256();
+        for (int cp = 0; cp < 4; ++cp) {  // sub-blocks 2cp (low nibbles) and 2cp+1 (high nibbles)
+            __m256i plo[NC], phi[NC];
+            for (int c = 0; c < NC; ++c) plo[c] = phi[c] = _mm256_setzero_si256();
+            for (int t = 0; t < 8; ++t) {
+                const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
+                const __m256i lo = _mm256_and_si256(v, m4);
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                for (int c = 0; c < NC; ++c) {
+                    const int8_t* yq = xk[(j + c) * nb + b].qs + 64 * cp + 4 * t;
+                    // Eight products of at most 15 * 127 * 2 per int16 lane: no overflow.
+                    plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
+                    phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
+                }
+            }
+            const __m256i slo = q4_k_scales(blk, 2 * cp), shi = q4_k_scales(blk, 2 * cp + 1);
+            for (int c = 0; c < NC; ++c)
+                isum[c] = _mm256_add_epi32(isum[c],
+                                           _mm256_add_epi32(_mm256_madd_epi16(plo[c], slo), _mm256_madd_epi16(phi[c], shi)));
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
+        __m256i mins[4];
+        for (int p = 0; p < 4; ++p)
+            mins[p] = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4_KMins + 16 * p)));
+        for (int c = 0; c < NC; ++c) {
+            const BlockQ8_K& x = xk[(j + c) * nb + b];
+            // Sub-block sums of the activations, as int16 pairs (2p, 2p+1) broadcast to every lane.
+            const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums)),
+                                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums + 8)));
+            const __m256i bsv = _mm256_broadcastsi128_si256(bs);
+            __m256i msum = _mm256_madd_epi16(mins[0], _mm256_shuffle_epi32(bsv, 0x00));
+            msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[1], _mm256_shuffle_epi32(bsv, 0x55)));
+            msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[2], _mm256_shuffle_epi32(bsv, 0xAA)));
+            msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins[3], _mm256_shuffle_epi32(bsv, 0xFF)));
+            const __m256 dx = _mm256_set1_ps(x.d);
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[c]), _mm256_mul_ps(d, dx), acc[c]);
+            acc[c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, dx), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
+}
+
+template <int NC>
+HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
+    switch (a.type) {
+        case TensorType::kQ4_0: return q4_0_tile<NC>(a, r, j);
+        case TensorType::kQ8_0: return q8_0_tile<NC>(a, r, j);
+        default: return q4_k_tile<NC>(a, r, j);
+    }
+}
+
 void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
     if (a.n == 1) {
-        for (int64_t r = r0; r < r1; r += 8) q4_0x8_tile<1>(a, r, 0);
+        for (int64_t r = r0; r < r1; r += 8) tile<1>(a, r, 0);
         return;
     }
     constexpr int64_t kPanel = 64;  // activation rows that stay in L2 while the row range streams through
@@ -124,39 +281,78 @@ void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
         const int64_t j1 = std::min(a.n, j0 + kPanel);
         for (int64_t r = r0; r < r1; r += 8) {
             int64_t j = j0;
-            for (; j + 4 <= j1; j += 4) q4_0x8_tile<4>(a, r, j);
-            for (; j < j1; ++j) q4_0x8_tile<1>(a, r, j);
+            if (a.type == TensorType::kQ4_K) {
+                for (; j + 2 <= j1; j += 2) tile<2>(a, r, j);
+            } else {
+                for (; j + 4 <= j1; j += 4) tile<4>(a, r, j);
+            }
+            for (; j < j1; ++j) tile<1>(a, r, j);
         }
     }
 }
 
-#else  // portable fallback: the same sums, one row and activation row at a time
+#else  // portable fallback: the same integer sums, one row and activation row at a time
+
+float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
+    float sum = 0;
+    if (a.type == TensorType::kQ4_K) {
+        const int64_t nb = a.cols / kQK_K;
+        const auto* xk = static_cast<const BlockQ8_K*>(a.xk) + j * nb;
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t* blk = base + b * kQ4_KBytes;
+            uint16_t dh, mh;
+            std::memcpy(&dh, blk + 2 * k, 2);
+            std::memcpy(&mh, blk + 16 + 2 * k, 2);
+            int isum = 0, msum = 0;
+            for (int sb = 0; sb < 8; ++sb) {
+                const int cp = sb / 2, shift = 4 * (sb % 2);
+                int s = 0, ysum = 0;
+                for (int t = 0; t < 8; ++t)
+                    for (int e = 0; e < 4; ++e) {
+                        const int q = (blk[kQ4_KQs + 32 * (8 * cp + t) + 4 * k + e] >> shift) & 0xF;
+                        const int y = xk[b].qs[32 * sb + 4 * t + e];
+                        s += q * y;
+                        ysum += y;
+                    }
+                isum += blk[kQ4_KScales + 8 * sb + k] * s;
+                msum += blk[kQ4_KMins + 16 * cp + 2 * k + sb % 2] * ysum;
+            }
+            sum += static_cast<float>(isum) * (fp16_to_fp32(dh) * xk[b].d) -
+                   static_cast<float>(msum) * (fp16_to_fp32(mh) * xk[b].d);
+        }
+        return sum;
+    }
+    const bool q4 = a.type == TensorType::kQ4_0;
+    const int64_t gbytes = q4 ? kQ4_0Bytes : kQ8_0Bytes;
+    const int64_t nb = a.cols / kQK;
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = base + b * gbytes;
+        uint16_t dh;
+        std::memcpy(&dh, blk + 2 * k, 2);
+        const int64_t xb = j * nb + b;
+        const int8_t* yq = a.legacy.qs + xb * kQK;
+        int s = 0;
+        if (q4) {
+            for (int t = 0; t < 4; ++t)
+                for (int e = 0; e < 4; ++e) {
+                    const uint8_t q = blk[16 + 32 * t + 4 * k + e];
+                    s += (q & 0xF) * yq[4 * t + e] + (q >> 4) * yq[16 + 4 * t + e];
+                }
+            s -= 8 * a.legacy.qsum[xb];
+        } else {
+            for (int t = 0; t < 8; ++t)
+                for (int e = 0; e < 4; ++e) s += static_cast<int8_t>(blk[16 + 32 * t + 4 * k + e]) * yq[4 * t + e];
+        }
+        sum += static_cast<float>(s) * (fp16_to_fp32(dh) * a.legacy.d[xb]);
+    }
+    return sum;
+}
 
 void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
-    const int64_t nb = a.cols / kQK;
-    for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* base = a.w + (r / 8) * 8 * static_cast<int64_t>(a.w_row);
-        const int k = static_cast<int>(r % 8);
-        for (int64_t j = 0; j < a.n; ++j) {
-            float sum = 0;
-            for (int64_t b = 0; b < nb; ++b) {
-                const uint8_t* blk = base + b * kBlockBytes;
-                uint16_t dh;
-                std::memcpy(&dh, blk + 2 * k, 2);
-                const int64_t xb = j * nb + b;
-                const int8_t* yq = a.legacy.qs + xb * kQK;
-                int s = 0;
-                for (int t = 0; t < 4; ++t)
-                    for (int e = 0; e < 4; ++e) {
-                        const uint8_t q = blk[16 + 32 * t + 4 * k + e];
-                        s += (q & 0xF) * yq[4 * t + e] + (q >> 4) * yq[16 + 4 * t + e];
-                    }
-                s -= 8 * a.legacy.qsum[xb];
-                sum += static_cast<float>(s) * (fp16_to_fp32(dh) * a.legacy.d[xb]);
-            }
-            a.y[j * a.rows + r] = sum;
-        }
-    }
+    const int64_t bs = a.type == TensorType::kQ4_K ? kQK_K : kQK;
+    const int64_t group_bytes = a.cols / bs * group_block_bytes(a.type);
+    for (int64_t r = r0; r < r1; ++r)
+        for (int64_t j = 0; j < a.n; ++j) a.y[j * a.rows + r] = row_dot(a, a.w + r / 8 * group_bytes, static_cast<int>(r % 8), j);
 }
 
 #endif

@@ -163,8 +163,10 @@ TEST(Matmul, DequantizeRowMatchesToFloat) {
 // The interleaved layout (WeightLayout::kInterleaved8) on every target: each row against the scalar reference
 // dot product on the same quantized activations; bit-exact across thread counts and batch sizes; and a
 // layout the kernel does not know is refused.
-TEST(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
-    const TensorType type = TensorType::kQ4_0;
+class MatmulInterleaved : public ::testing::TestWithParam<TensorType> {};
+
+TEST_P(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
+    const TensorType type = GetParam();
     const TypeTraits& tt = type_traits(type);
     const TypeTraits& xt = type_traits(tt.vec_dot_type);
     TargetGuard guard;
@@ -174,13 +176,14 @@ TEST(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
         std::mt19937 rng(77);
         const std::vector<Shape> sh = test::quick()
                                           ? std::vector<Shape>{{8, 1, 1}, {24, 3, 5}}
-                                          : std::vector<Shape>{{8, 1, 1}, {8, 5, 2}, {24, 3, 5}, {64, 8, 9}, {136, 28, 67}};
+                                          : std::vector<Shape>{{8, 1, 1}, {8, 5, 2}, {24, 3, 5}, {64, 8, 9}, {136, 7, 67}};
         for (const Shape& s : sh) {
-            const int64_t rows = s.rows, cols = s.blocks * kQK, n = s.n;
+            const int64_t rows = s.rows, cols = s.blocks * tt.block_size, n = s.n;
             SCOPED_TRACE("rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " n=" + std::to_string(n));
             ASSERT_TRUE(can_interleave(type, rows, cols));
             const auto w = random_weights(type, rows, cols, rng);
-            std::vector<uint8_t> wi(w.size(), 0xCD);
+            std::vector<uint8_t> wi(interleaved_bytes(type, rows, cols), 0xCD);
+            ASSERT_GE(wi.size(), w.size());
             interleave_rows(type, w.data(), rows, cols, wi.data());
             const auto x = gaussian(static_cast<size_t>(n * cols), rng);
             std::vector<float> y(static_cast<size_t>(n * rows), NAN);
@@ -213,9 +216,15 @@ TEST(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
     }
 }
 
-TEST(MatmulInterleaved, RefusesShapesWithoutKernel) {
+INSTANTIATE_TEST_SUITE_P(Types, MatmulInterleaved,
+                         ::testing::Values(TensorType::kQ4_0, TensorType::kQ8_0, TensorType::kQ4_K),
+                         [](const auto& info) { return std::string(gguf::tensor_type_name(info.param)); });
+
+TEST(MatmulInterleavedLayout, RefusesShapesWithoutKernel) {
     EXPECT_FALSE(can_interleave(TensorType::kQ4_0, 12, 64));  // rows not a multiple of 8
-    EXPECT_FALSE(can_interleave(TensorType::kQ4_K, 8, 256));  // no interleaved kernel for the type
+    EXPECT_FALSE(can_interleave(TensorType::kQ6_K, 8, 256));  // no interleaved kernel for the type
+    EXPECT_EQ(0u, interleaved_bytes(TensorType::kQ6_K, 8, 256));
+    EXPECT_EQ(8 * sizeof(BlockQ4_0) * 2, interleaved_bytes(TensorType::kQ4_0, 8, 64));
     std::vector<uint8_t> w(12 * 2 * sizeof(BlockQ4_0));
     std::vector<float> x(64), y(12);
     EXPECT_THROW(matmul(TensorType::kQ4_0, WeightLayout::kInterleaved8, w.data(), 12, 64, x.data(), 1, y.data(), 1),
