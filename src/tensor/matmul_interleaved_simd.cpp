@@ -1,4 +1,4 @@
-// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q8_0 and Q4_K: the layouts
+// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q5_0, Q8_0 and Q4_K: the layouts
 // and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
 //
 // Rows 8g .. 8g+7 form group g, stored at g * interleaved_bytes(type, 8, cols). A group block covers the same
@@ -7,6 +7,9 @@
 //     0..15     the rows' fp16 scales d, row k at 2k
 //     16..143   chunk t = 0..3 (32 bytes): bytes 4k..4k+3 are qs[4t..4t+3] of row k, so the low nibbles
 //               hold columns 4t..4t+3 of every row (row k in 32-bit lane k), the high ones 16+4t..16+4t+3
+//   Q5_0, 176 bytes per 32 columns (the size of 8 blocks):
+//     0..15     fp16 d of each row;  16..47  qh of row k (32 fifth bits) at 16 + 4k
+//     48..175   chunk t = 0..3 as in Q4_0
 //   Q8_0, 272 bytes per 32 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row;  16..271  chunk t = 0..7: bytes 4k..4k+3 are qs[4t..4t+3] of row k
 //   Q4_K, 1184 bytes per 256 columns (8 blocks take 1152: scales and mins are stored as whole bytes):
@@ -36,11 +39,16 @@
 #define EAD_TENSOR_INTERLEAVED_LAYOUT_  // this file is included once per target: define the layout once
 namespace ead::tensor::interleaved {
 // Bytes of one group block (eight rows) and columns it covers.
-constexpr int64_t kQ4_0Bytes = 144, kQ8_0Bytes = 272, kQ4_KBytes = 1184;
+constexpr int64_t kQ4_0Bytes = 144, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184;
 constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160;
 
 inline int64_t group_block_bytes(TensorType t) {
-    return t == TensorType::kQ4_0 ? kQ4_0Bytes : t == TensorType::kQ8_0 ? kQ8_0Bytes : kQ4_KBytes;
+    switch (t) {
+        case TensorType::kQ4_0: return kQ4_0Bytes;
+        case TensorType::kQ5_0: return kQ5_0Bytes;
+        case TensorType::kQ8_0: return kQ8_0Bytes;
+        default: return kQ4_KBytes;
+    }
 }
 }  // namespace ead::tensor::interleaved
 #endif
@@ -52,6 +60,7 @@ bool can_interleave(TensorType type, int64_t rows, int64_t cols) {
     if (rows <= 0 || rows % 8 != 0 || cols <= 0) return false;
     switch (type) {
         case TensorType::kQ4_0:
+        case TensorType::kQ5_0:
         case TensorType::kQ8_0: return cols % kQK == 0;
         case TensorType::kQ4_K: return cols % kQK_K == 0;
         default: return false;
@@ -82,6 +91,11 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                     const auto* blk = reinterpret_cast<const BlockQ4_0*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
                     for (int t = 0; t < 4; ++t) std::memcpy(out + 16 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
+                } else if (type == TensorType::kQ5_0) {
+                    const auto* blk = reinterpret_cast<const BlockQ5_0*>(row) + b;
+                    std::memcpy(out + 2 * k, &blk->d, 2);
+                    std::memcpy(out + 16 + 4 * k, blk->qh, 4);
+                    for (int t = 0; t < 4; ++t) std::memcpy(out + 48 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
                 } else if (type == TensorType::kQ8_0) {
                     const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
@@ -161,6 +175,56 @@ HWY_INLINE void q4_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
             }
             __m256i s = _mm256_madd_epi16(p, ones);
             s = _mm256_add_epi32(s, _mm256_set1_epi32(-8 * a.legacy.qsum[xb]));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_broadcast_ss(a.legacy.d + xb)),
+                                     acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
+}
+
+// 0x10 in byte j of lane k where bit 8 * byte + shift + j of lane k of qh is set (j < 4): the fifth bits of four
+// consecutive columns of every row.
+HWY_INLINE __m256i q5_high_bits(__m256i qh, int byte, int shift) {
+    const __m256i ctrl = _mm256_add_epi8(_mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4,
+                                                          4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12),
+                                         _mm256_set1_epi8(static_cast<char>(byte)));
+    const __m256i bits = _mm256_set1_epi32(0x08040201 << shift);
+    const __m256i rep = _mm256_shuffle_epi8(qh, ctrl);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(rep, bits), bits), _mm256_set1_epi8(0x10));
+}
+
+template <int NC>
+HWY_INLINE void q5_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    const int64_t nb = a.cols / kQK;
+    const uint8_t* base = a.w + r / 8 * nb * kQ5_0Bytes;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const int64_t pf = prefetch_distance(nb * kQ5_0Bytes);
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = base + b * kQ5_0Bytes;
+        if constexpr (NC == 1) prefetch_block(blk + pf, kQ5_0Bytes);
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+        const __m256i qh = load256(blk + 16);
+        __m256i lo[4], hi[4];
+        for (int t = 0; t < 4; ++t) {
+            const __m256i v = load256(blk + 48 + 32 * t);
+            lo[t] = _mm256_or_si256(_mm256_and_si256(v, m4), q5_high_bits(qh, t / 2, 4 * (t % 2)));
+            hi[t] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), q5_high_bits(qh, 2 + t / 2, 4 * (t % 2)));
+        }
+        for (int c = 0; c < NC; ++c) {
+            const int64_t xb = (j + c) * nb + b;
+            const int8_t* yq = a.legacy.qs + xb * kQK;
+            // Four products of at most 31 * 127 * 2 per int16 lane (31496) before widening.
+            __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(lo[0], bcast4(yq)), _mm256_maddubs_epi16(hi[0], bcast4(yq + 16)));
+            p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(lo[1], bcast4(yq + 4)));
+            p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(hi[1], bcast4(yq + 20)));
+            __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo[2], bcast4(yq + 8)), _mm256_maddubs_epi16(hi[2], bcast4(yq + 24)));
+            p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(lo[3], bcast4(yq + 12)));
+            p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(hi[3], bcast4(yq + 28)));
+            __m256i s = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones));
+            s = _mm256_add_epi32(s, _mm256_set1_epi32(-16 * a.legacy.qsum[xb]));
             acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_broadcast_ss(a.legacy.d + xb)),
                                      acc[c]);
         }
@@ -266,6 +330,7 @@ template <int NC>
 HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
     switch (a.type) {
         case TensorType::kQ4_0: return q4_0_tile<NC>(a, r, j);
+        case TensorType::kQ5_0: return q5_0_tile<NC>(a, r, j);
         case TensorType::kQ8_0: return q8_0_tile<NC>(a, r, j);
         default: return q4_k_tile<NC>(a, r, j);
     }
@@ -322,8 +387,8 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
         }
         return sum;
     }
-    const bool q4 = a.type == TensorType::kQ4_0;
-    const int64_t gbytes = q4 ? kQ4_0Bytes : kQ8_0Bytes;
+    const bool q4 = a.type == TensorType::kQ4_0, q5 = a.type == TensorType::kQ5_0;
+    const int64_t gbytes = group_block_bytes(a.type);
     const int64_t nb = a.cols / kQK;
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * gbytes;
@@ -339,6 +404,16 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
                     s += (q & 0xF) * yq[4 * t + e] + (q >> 4) * yq[16 + 4 * t + e];
                 }
             s -= 8 * a.legacy.qsum[xb];
+        } else if (q5) {
+            uint32_t qh;
+            std::memcpy(&qh, blk + 16 + 4 * k, 4);
+            for (int t = 0; t < 4; ++t)
+                for (int e = 0; e < 4; ++e) {
+                    const uint8_t q = blk[48 + 32 * t + 4 * k + e];
+                    const int c0 = 4 * t + e, c1 = 16 + 4 * t + e;
+                    s += ((q & 0xF) | ((qh >> c0 & 1) << 4)) * yq[c0] + ((q >> 4) | ((qh >> c1 & 1) << 4)) * yq[c1];
+                }
+            s -= 16 * a.legacy.qsum[xb];
         } else {
             for (int t = 0; t < 8; ++t)
                 for (int e = 0; e < 4; ++e) s += static_cast<int8_t>(blk[16 + 32 * t + 4 * k + e]) * yq[4 * t + e];
