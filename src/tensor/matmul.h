@@ -29,9 +29,9 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
 void matmul(TensorType type, WeightLayout layout, const void* w, int64_t rows, int64_t cols, const float* x,
             int64_t n, float* y, int n_threads);
 
-// Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q5_0, Q8_0, Q4_K; rows a multiple of 8).
+// Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K; rows a multiple of 8).
 bool can_interleave(TensorType type, int64_t rows, int64_t cols);
-// Bytes of such a matrix in kInterleaved8 (as kRows for Q4_0, Q5_0 and Q8_0, 2.8% more for Q4_K); 0 if it has none.
+// Bytes of such a matrix in kInterleaved8 (as kRows for the 32-element types, 2.8% more for Q4_K); 0 if it has none.
 size_t interleaved_bytes(TensorType type, int64_t rows, int64_t cols);
 // Rewrites `rows` rows of `cols` elements from kRows (src) to kInterleaved8 (dst: interleaved_bytes(), not
 // aliasing src). Does nothing unless can_interleave(type, rows, cols).

@@ -1,4 +1,5 @@
-// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q5_0, Q8_0 and Q4_K: the layouts
+// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0 and Q4_K: the
+// layouts
 // and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
 //
 // Rows 8g .. 8g+7 form group g, stored at g * interleaved_bytes(type, 8, cols). A group block covers the same
@@ -7,6 +8,8 @@
 //     0..15     the rows' fp16 scales d, row k at 2k
 //     16..143   chunk t = 0..3 (32 bytes): bytes 4k..4k+3 are qs[4t..4t+3] of row k, so the low nibbles
 //               hold columns 4t..4t+3 of every row (row k in 32-bit lane k), the high ones 16+4t..16+4t+3
+//   Q4_1, 160 bytes per 32 columns (the size of 8 blocks):
+//     0..15     fp16 d of each row;  16..31  fp16 m of each row;  32..159  chunk t = 0..3 as in Q4_0
 //   Q5_0, 176 bytes per 32 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row;  16..47  qh of row k (32 fifth bits) at 16 + 4k
 //     48..175   chunk t = 0..3 as in Q4_0
@@ -39,12 +42,13 @@
 #define EAD_TENSOR_INTERLEAVED_LAYOUT_  // this file is included once per target: define the layout once
 namespace ead::tensor::interleaved {
 // Bytes of one group block (eight rows) and columns it covers.
-constexpr int64_t kQ4_0Bytes = 144, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184;
+constexpr int64_t kQ4_0Bytes = 144, kQ4_1Bytes = 160, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184;
 constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160;
 
 inline int64_t group_block_bytes(TensorType t) {
     switch (t) {
         case TensorType::kQ4_0: return kQ4_0Bytes;
+        case TensorType::kQ4_1: return kQ4_1Bytes;
         case TensorType::kQ5_0: return kQ5_0Bytes;
         case TensorType::kQ8_0: return kQ8_0Bytes;
         default: return kQ4_KBytes;
@@ -60,6 +64,7 @@ bool can_interleave(TensorType type, int64_t rows, int64_t cols) {
     if (rows <= 0 || rows % 8 != 0 || cols <= 0) return false;
     switch (type) {
         case TensorType::kQ4_0:
+        case TensorType::kQ4_1:
         case TensorType::kQ5_0:
         case TensorType::kQ8_0: return cols % kQK == 0;
         case TensorType::kQ4_K: return cols % kQK_K == 0;
@@ -91,6 +96,11 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                     const auto* blk = reinterpret_cast<const BlockQ4_0*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
                     for (int t = 0; t < 4; ++t) std::memcpy(out + 16 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
+                } else if (type == TensorType::kQ4_1) {
+                    const auto* blk = reinterpret_cast<const BlockQ4_1*>(row) + b;
+                    std::memcpy(out + 2 * k, &blk->d, 2);
+                    std::memcpy(out + 16 + 2 * k, &blk->m, 2);
+                    for (int t = 0; t < 4; ++t) std::memcpy(out + 32 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
                 } else if (type == TensorType::kQ5_0) {
                     const auto* blk = reinterpret_cast<const BlockQ5_0*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
@@ -143,23 +153,25 @@ HWY_INLINE void prefetch_block(const uint8_t* p, int64_t bytes) {
     _mm_prefetch(reinterpret_cast<const char*>(p) + bytes - 1, _MM_HINT_T0);
 }
 
-// Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8).
-template <int NC>
-HWY_INLINE void q4_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
+// Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8). Q4_0, or Q4_1 (kMin).
+template <int NC, bool kMin>
+HWY_INLINE void q4_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    constexpr int64_t kBytes = kMin ? kQ4_1Bytes : kQ4_0Bytes;
+    constexpr int64_t kQs = kMin ? 32 : 16;
     const int64_t nb = a.cols / kQK;
-    const uint8_t* base = a.w + r / 8 * nb * kQ4_0Bytes;
+    const uint8_t* base = a.w + r / 8 * nb * kBytes;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    const int64_t pf = prefetch_distance(nb * kQ4_0Bytes);
+    const int64_t pf = prefetch_distance(nb * kBytes);
     for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = base + b * kQ4_0Bytes;
-        if constexpr (NC == 1) prefetch_block(blk + pf, kQ4_0Bytes);
+        const uint8_t* blk = base + b * kBytes;
+        if constexpr (NC == 1) prefetch_block(blk + pf, kBytes);
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
         __m256i lo[4], hi[4];
         for (int t = 0; t < 4; ++t) {
-            const __m256i v = load256(blk + 16 + 32 * t);
+            const __m256i v = load256(blk + kQs + 32 * t);
             lo[t] = _mm256_and_si256(v, m4);
             hi[t] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
         }
@@ -174,9 +186,13 @@ HWY_INLINE void q4_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
                 p = _mm256_add_epi16(p, _mm256_maddubs_epi16(hi[t], bcast4(yq + 16 + 4 * t)));
             }
             __m256i s = _mm256_madd_epi16(p, ones);
-            s = _mm256_add_epi32(s, _mm256_set1_epi32(-8 * a.legacy.qsum[xb]));
+            if constexpr (!kMin) s = _mm256_add_epi32(s, _mm256_set1_epi32(-8 * a.legacy.qsum[xb]));
             acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_broadcast_ss(a.legacy.d + xb)),
                                      acc[c]);
+            if constexpr (kMin) {  // + m * (d_x * sum(q_x)) per row
+                const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
+                acc[c] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(a.legacy.s + xb), acc[c]);
+            }
         }
     }
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
@@ -329,7 +345,8 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
 template <int NC>
 HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
     switch (a.type) {
-        case TensorType::kQ4_0: return q4_0_tile<NC>(a, r, j);
+        case TensorType::kQ4_0: return q4_tile<NC, false>(a, r, j);
+        case TensorType::kQ4_1: return q4_tile<NC, true>(a, r, j);
         case TensorType::kQ5_0: return q5_0_tile<NC>(a, r, j);
         case TensorType::kQ8_0: return q8_0_tile<NC>(a, r, j);
         default: return q4_k_tile<NC>(a, r, j);
@@ -387,7 +404,7 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
         }
         return sum;
     }
-    const bool q4 = a.type == TensorType::kQ4_0, q5 = a.type == TensorType::kQ5_0;
+    const bool q4 = a.type == TensorType::kQ4_0, q41 = a.type == TensorType::kQ4_1, q5 = a.type == TensorType::kQ5_0;
     const int64_t gbytes = group_block_bytes(a.type);
     const int64_t nb = a.cols / kQK;
     for (int64_t b = 0; b < nb; ++b) {
@@ -397,6 +414,17 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
         const int64_t xb = j * nb + b;
         const int8_t* yq = a.legacy.qs + xb * kQK;
         int s = 0;
+        if (q41) {
+            uint16_t mh;
+            std::memcpy(&mh, blk + 16 + 2 * k, 2);
+            for (int t = 0; t < 4; ++t)
+                for (int e = 0; e < 4; ++e) {
+                    const uint8_t q = blk[32 + 32 * t + 4 * k + e];
+                    s += (q & 0xF) * yq[4 * t + e] + (q >> 4) * yq[16 + 4 * t + e];
+                }
+            sum += static_cast<float>(s) * (fp16_to_fp32(dh) * a.legacy.d[xb]) + fp16_to_fp32(mh) * a.legacy.s[xb];
+            continue;
+        }
         if (q4) {
             for (int t = 0; t < 4; ++t)
                 for (int e = 0; e < 4; ++e) {

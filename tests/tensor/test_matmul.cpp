@@ -217,7 +217,8 @@ TEST_P(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, MatmulInterleaved,
-                         ::testing::Values(TensorType::kQ4_0, TensorType::kQ5_0, TensorType::kQ8_0, TensorType::kQ4_K),
+                         ::testing::Values(TensorType::kQ4_0, TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ8_0,
+                                           TensorType::kQ4_K),
                          [](const auto& info) { return std::string(gguf::tensor_type_name(info.param)); });
 
 TEST(MatmulInterleavedLayout, RefusesShapesWithoutKernel) {
