@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #include "model/model.h"
 #include "tensor/matmul.h"
@@ -51,6 +53,22 @@ void residual_add(const ForwardPass& p, const float* delta) {
 void linear(const ForwardPass& p, const Weight& w, const float* x, float* y) {
     tensor::matmul(w.type, w.layout, w.data, w.rows, w.cols, x, p.n_tokens, y, p.n_threads);
 }
+
+namespace {
+
+// Several projections of the same input in one parallel region (tensor::matmul_many).
+void linear_many(const ForwardPass& p, std::initializer_list<std::pair<const Weight*, float*>> outs, const float* x) {
+    tensor::MatmulJob jobs[4];
+    int n = 0;
+    int64_t cols = 0;
+    for (const auto& [w, y] : outs) {
+        jobs[n++] = tensor::MatmulJob{w->type, w->layout, w->data, w->rows, y};
+        cols = w->cols;
+    }
+    tensor::matmul_many(jobs, n, cols, x, p.n_tokens, p.n_threads);
+}
+
+}  // namespace
 
 namespace {
 
@@ -120,9 +138,8 @@ void attend(ForwardPass& p, int il) {
 void attention(ForwardPass& p, const LayerWeights& w, int il, const float* in, float* out) {
     const HParams& hp = p.hp;
     ForwardBuffers& b = p.buf;
-    linear(p, w.wq, in, b.q.data());  // [n][q_dim]
-    linear(p, w.wk, in, b.k.data());  // [n][kv_dim]
-    linear(p, w.wv, in, b.v.data());  // [n][kv_dim]
+    // q [n][q_dim], k and v [n][kv_dim]
+    linear_many(p, {{&w.wq, b.q.data()}, {&w.wk, b.k.data()}, {&w.wv, b.v.data()}}, in);
     add_bias(p, w.bq, b.q.data());
     add_bias(p, w.bk, b.k.data());
     add_bias(p, w.bv, b.v.data());
@@ -148,8 +165,7 @@ void attention(ForwardPass& p, const LayerWeights& w, int il, const float* in, f
 void gated_ffn(ForwardPass& p, const LayerWeights& w, const float* in, float* out) {
     ForwardBuffers& b = p.buf;
     const int64_t n = int64_t{p.n_tokens} * p.hp.n_ff;
-    linear(p, w.ffn_gate, in, b.gate.data());  // [n][n_ff]
-    linear(p, w.ffn_up, in, b.up.data());      // [n][n_ff]
+    linear_many(p, {{&w.ffn_gate, b.gate.data()}, {&w.ffn_up, b.up.data()}}, in);  // [n][n_ff] each
     if (p.hp.activation == FfnActivation::kGeluTanh) {
         tensor::gelu_tanh(b.gate.data(), b.gate.data(), n);
     } else {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/dequant.h"
 #include "tensor/kernels.h"
 #include "tensor/quants.h"
 
@@ -31,13 +32,6 @@ Family family(TensorType t) {
         case TensorType::kQ8_0: return Family::kLegacy;
         default: return Family::kK;
     }
-}
-
-// Scratch for quantized activations; grows only, one per calling thread.
-std::vector<uint8_t>& scratch(size_t bytes) {
-    thread_local std::vector<uint8_t> buf;
-    if (buf.size() < bytes) buf.resize(bytes);
-    return buf;
 }
 
 size_t align_up(size_t v) { return (v + 63) & ~size_t{63}; }
@@ -74,6 +68,69 @@ void run_rows(const GemmArgs& a, WeightLayout layout, int64_t r0, int64_t r1) {
     }
 }
 
+// Activations of one product in the format its weight type needs. Products of one matmul_many call that need
+// the same format share it. Slots: 0..2 legacy with offset 0, 8, 16; 3 and up: K-quant activation types.
+struct ActivationCache {
+    static constexpr int kSlots = 5;
+    bool ready[kSlots] = {};
+    ActLegacy legacy[3];
+    const void* xk[2] = {};
+    TensorType xk_type[2] = {};
+};
+
+std::vector<uint8_t>& slot_scratch(int slot, size_t bytes) {
+    thread_local std::vector<uint8_t> bufs[ActivationCache::kSlots];
+    auto& buf = bufs[slot];
+    if (buf.size() < bytes) buf.resize(bytes);
+    return buf;
+}
+
+// Fills a.legacy / a.xk for a's type, quantizing x (n rows of cols) unless the cache has it.
+void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
+    const int64_t n = a.n, cols = a.cols;
+    const float* x = a.x;
+    const Family fam = family(a.type);
+    if (fam == Family::kLegacy) {
+        const int offset = a.type == TensorType::kQ4_0 ? 8 : a.type == TensorType::kQ5_0 ? 16 : 0;
+        const int slot = offset / 8;
+        if (!cache.ready[slot]) {
+            const int64_t nb = cols / kQK;
+            const size_t n_qs = align_up(static_cast<size_t>(n * cols));
+            const size_t n_d = align_up(static_cast<size_t>(n * nb) * 4);
+            const size_t n_corr = align_up(static_cast<size_t>(n * nb) * 32);
+            uint8_t* buf = slot_scratch(slot, n_qs + 3 * n_d + n_corr).data();
+            auto* qs = reinterpret_cast<int8_t*>(buf);
+            auto* d = reinterpret_cast<float*>(buf + n_qs);
+            auto* s = reinterpret_cast<float*>(buf + n_qs + n_d);
+            auto* corr = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d);
+            auto* qsum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
+#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
+            for (int64_t j = 0; j < n; ++j)
+                quantize_legacy_row(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8,
+                                    s + j * nb, qsum + j * nb);
+            cache.legacy[slot] = ActLegacy{qs, d, corr, s, qsum};
+            cache.ready[slot] = true;
+        }
+        a.legacy = cache.legacy[slot];
+    } else if (fam == Family::kK) {
+        const TensorType vt = type_traits(a.type).vec_dot_type;
+        int k = 0;
+        while (k < 2 && cache.ready[3 + k] && cache.xk_type[k] != vt) ++k;
+        if (k == 2) throw std::logic_error("matmul_many: more than two K-quant activation formats");
+        if (!cache.ready[3 + k]) {
+            const TypeTraits& xt = type_traits(vt);
+            const size_t x_row = gguf::row_bytes(vt, cols);
+            uint8_t* buf = slot_scratch(3 + k, x_row * static_cast<size_t>(n)).data();
+#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
+            for (int64_t j = 0; j < n; ++j) xt.from_float(x + j * cols, buf + j * x_row, cols);
+            cache.xk[k] = buf;
+            cache.xk_type[k] = vt;
+            cache.ready[3 + k] = true;
+        }
+        a.xk = cache.xk[k];
+    }
+}
+
 }  // namespace
 
 void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const float* x, int64_t n, float* y,
@@ -83,74 +140,72 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
 
 void matmul(TensorType type, WeightLayout layout, const void* w, int64_t rows, int64_t cols, const float* x,
             int64_t n, float* y, int n_threads) {
-    const TypeTraits& tt = type_traits(type);
-    if (rows <= 0 || n <= 0) return;
-    if (layout == WeightLayout::kInterleaved8 && !can_interleave(type, rows, cols))
-        throw std::invalid_argument("matmul: no interleaved kernel for " + std::string(tt.name) + " " +
-                                    std::to_string(rows) + "x" + std::to_string(cols));
-    GemmArgs a{};
-    a.type = type;
-    a.w = static_cast<const uint8_t*>(w);
-    a.w_row = gguf::row_bytes(type, cols);
-    a.rows = rows;
-    a.cols = cols;
-    a.n = n;
-    a.y = y;
-    a.x = x;
+    const MatmulJob job{type, layout, w, rows, y};
+    matmul_many(&job, 1, cols, x, n, n_threads);
+}
+
+void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x, int64_t n, int n_threads) {
+    constexpr int kMaxJobs = 8;
+    if (n_jobs < 1 || n <= 0) return;
+    if (n_jobs > kMaxJobs) throw std::invalid_argument("matmul_many: at most 8 products per call");
     const int nt_req = std::max(1, n_threads);
 
-    // ---- activations, quantized once per row of x (rows of x in parallel: each is independent) ----
-    const Family fam = family(type);
-    if (fam == Family::kLegacy) {
-        const int64_t nb = cols / kQK;
-        const size_t n_qs = align_up(static_cast<size_t>(n * cols));
-        const size_t n_d = align_up(static_cast<size_t>(n * nb) * 4);
-        const size_t n_corr = align_up(static_cast<size_t>(n * nb) * 32);
-        uint8_t* buf = scratch(n_qs + 3 * n_d + n_corr).data();
-        auto* qs = reinterpret_cast<int8_t*>(buf);
-        auto* d = reinterpret_cast<float*>(buf + n_qs);
-        auto* s = reinterpret_cast<float*>(buf + n_qs + n_d);
-        auto* corr = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d);
-        auto* qsum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
-        const int offset = type == TensorType::kQ4_0 ? 8 : type == TensorType::kQ5_0 ? 16 : 0;
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
-        for (int64_t j = 0; j < n; ++j)
-            quantize_legacy_row(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8, s + j * nb,
-                                qsum + j * nb);
-        a.legacy = ActLegacy{qs, d, corr, s, qsum};
-    } else if (fam == Family::kK) {
-        const TypeTraits& xt = type_traits(tt.vec_dot_type);
-        const size_t x_row = gguf::row_bytes(tt.vec_dot_type, cols);
-        uint8_t* buf = scratch(x_row * static_cast<size_t>(n)).data();
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
-        for (int64_t j = 0; j < n; ++j) xt.from_float(x + j * cols, buf + j * x_row, cols);
-        a.xk = buf;
+    // ---- activations, quantized once per row of x and format (rows of x in parallel) ----
+    GemmArgs args[kMaxJobs];
+    int64_t group_end[kMaxJobs];  // cumulative row groups (kRowAlign rows) through job i
+    ActivationCache cache;
+    int64_t groups = 0, work = 0;
+    for (int i = 0; i < n_jobs; ++i) {
+        const MatmulJob& jb = jobs[i];
+        if (jb.layout == WeightLayout::kInterleaved8 && !can_interleave(jb.type, jb.rows, cols))
+            throw std::invalid_argument("matmul: no interleaved kernel for " +
+                                        std::string(type_traits(jb.type).name) + " " + std::to_string(jb.rows) +
+                                        "x" + std::to_string(cols));
+        GemmArgs& a = args[i];
+        a = GemmArgs{};
+        a.type = jb.type;
+        a.w = static_cast<const uint8_t*>(jb.w);
+        a.w_row = gguf::row_bytes(jb.type, cols);
+        a.rows = std::max<int64_t>(0, jb.rows);
+        a.cols = cols;
+        a.n = n;
+        a.y = jb.y;
+        a.x = x;
+        if (a.rows > 0) prepare_activations(a, cache, nt_req);
+        groups += (a.rows + kRowAlign - 1) / kRowAlign;
+        group_end[i] = groups;
+        work += static_cast<int64_t>(a.w_row) * a.rows * n;
     }
+    if (groups == 0) return;
 
-    // ---- output rows in ranges aligned to kRowAlign, one per thread ----
+    // ---- output rows of all products in ranges of whole row groups, one range per thread ----
     // Small products run on one thread: waking a second one costs more than the work (and, on a loaded
     // machine, a parallel region waits for every thread to be scheduled).
     constexpr int64_t kMinWorkPerThread = 64 * 1024;  // weight bytes × activation rows
-    const int64_t work = static_cast<int64_t>(a.w_row) * rows * n;
-    const int64_t groups = (rows + kRowAlign - 1) / kRowAlign;
     const int nt = static_cast<int>(
         std::max<int64_t>(1, std::min<int64_t>({nt_req, groups, work / kMinWorkPerThread})));
-    const int64_t chunk = (groups + nt - 1) / nt * kRowAlign;
+    const int64_t chunk = (groups + nt - 1) / nt;
+    auto run_groups = [&](int64_t g0, int64_t g1) {
+        int64_t start = 0;
+        for (int i = 0; i < n_jobs; ++i) {
+            const int64_t lo = std::max(g0, start), hi = std::min(g1, group_end[i]);
+            if (lo < hi) {
+                const int64_t r0 = (lo - start) * kRowAlign, r1 = std::min(args[i].rows, (hi - start) * kRowAlign);
+                run_rows(args[i], jobs[i].layout, r0, r1);
+            }
+            start = group_end[i];
+        }
+    };
     if (nt == 1) {
-        run_rows(a, layout, 0, rows);
+        run_groups(0, groups);
         return;
     }
 #pragma omp parallel for num_threads(nt) schedule(static, 1)
-    for (int t = 0; t < nt; ++t) {
-        const int64_t r0 = t * chunk;
-        const int64_t r1 = std::min(rows, r0 + chunk);
-        if (r0 < r1) run_rows(a, layout, r0, r1);
-    }
+    for (int t = 0; t < nt; ++t) run_groups(t * chunk, std::min(groups, (t + 1) * chunk));
 }
 
 void dequantize_row(TensorType type, const void* w, int64_t cols, int64_t r, float* dst) {
-    const TypeTraits& tt = type_traits(type);
-    tt.to_float(static_cast<const uint8_t*>(w) + r * gguf::row_bytes(type, cols), dst, cols);
+    dequantize_row_fast(type, static_cast<const uint8_t*>(w) + r * gguf::row_bytes(type, cols), dst, cols);
 }
 
 }  // namespace ead::tensor

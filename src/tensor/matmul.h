@@ -29,6 +29,19 @@ void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const fl
 void matmul(TensorType type, WeightLayout layout, const void* w, int64_t rows, int64_t cols, const float* x,
             int64_t n, float* y, int n_threads);
 
+// One product of matmul_many: y[j][r] = sum_c W[r][c] * x[j][c] for r < rows.
+struct MatmulJob {
+    TensorType type;
+    WeightLayout layout;
+    const void* w;
+    int64_t rows;
+    float* y;  // [n][rows]
+};
+// Several products with the same input x ([n][cols]), e.g. the Q, K and V projections, in one parallel region:
+// the activations are quantized once per format and the threads share out the rows of all products, so each
+// call wakes the threads once. At most 8 jobs; results are bit-identical to separate matmul calls.
+void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x, int64_t n, int n_threads);
+
 // Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K; rows a multiple of 8).
 bool can_interleave(TensorType type, int64_t rows, int64_t cols);
 // Bytes of such a matrix in kInterleaved8 (as kRows for the 32-element types, 2.8% more for Q4_K); 0 if it has none.

@@ -1,10 +1,11 @@
-// Small transformer operations on contiguous float arrays.
-#include "tensor/ops.h"
+// Scalar reference implementations of the small transformer operations (tensor/ops_ref.h). The public, Highway
+// versions live in ops_simd.cpp and are tested against these.
+#include "tensor/ops_ref.h"
 
 #include <cmath>
 #include <vector>
 
-namespace ead::tensor {
+namespace ead::tensor::ref {
 
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) {
     double ss = 0;
@@ -93,4 +94,4 @@ void axpy(float s, const float* x, float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += s * x[i];
 }
 
-}  // namespace ead::tensor
+}  // namespace ead::tensor::ref

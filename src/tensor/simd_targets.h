@@ -1,7 +1,8 @@
 // Which Highway targets the tensor kernels are compiled for. Include before any Highway header in every
 // translation unit that uses foreach_target.h (and in tests that enumerate targets), so all agree.
 //
-// Built: AVX2 (the machines this runs on: AVX2 + FMA + F16C) and the portable EMU128 fallback. SSSE3/SSE4 and
+// Built: AVX2 (the machines this runs on: AVX2 + FMA + F16C) and the portable SCALAR fallback (what Highway 1.0.3
+// generates as the baseline here). SSSE3/SSE4 and
 // the AVX-512 targets are left out to keep compile time down; on AVX-512 machines AVX2 is chosen.
 #pragma once
 
