@@ -40,14 +40,21 @@ void ForwardBuffers::allocate(const HParams& hp, int n_batch, int n_ctx) {
 
 namespace blocks {
 
+// Element-wise work on a batch is split by token across the threads (one token alone stays on the calling
+// thread: waking the others costs more than the work).
+#define EAD_PER_TOKEN_PARALLEL _Pragma("omp parallel for num_threads(p.n_threads) schedule(static) if (p.n_tokens > 1 && p.n_threads > 1)")
+
 void norm(const ForwardPass& p, const float* x, const Weight& w, float* out) {
     const int64_t n = p.hp.n_embd;
+    EAD_PER_TOKEN_PARALLEL
     for (int t = 0; t < p.n_tokens; ++t) tensor::rms_norm(x + t * n, w.f32, out + t * n, n, p.hp.rms_eps);
 }
 
 void residual_add(const ForwardPass& p, const float* delta) {
-    const int64_t n = int64_t{p.n_tokens} * p.hp.n_embd;
-    tensor::add(p.buf.x.data(), delta, p.buf.x.data(), n);
+    const int64_t n = p.hp.n_embd;
+    float* x = p.buf.x.data();
+    EAD_PER_TOKEN_PARALLEL
+    for (int t = 0; t < p.n_tokens; ++t) tensor::add(x + t * n, delta + t * n, x + t * n, n);
 }
 
 void linear(const ForwardPass& p, const Weight& w, const float* x, float* y) {
@@ -74,6 +81,7 @@ namespace {
 
 void add_bias(const ForwardPass& p, const Weight& b, float* y) {
     if (!b.present()) return;
+    EAD_PER_TOKEN_PARALLEL
     for (int t = 0; t < p.n_tokens; ++t) tensor::add(y + t * b.cols, b.f32, y + t * b.cols, b.cols);
 }
 
@@ -81,8 +89,10 @@ void add_bias(const ForwardPass& p, const Weight& b, float* y) {
 void head_norm(const ForwardPass& p, const Weight& w, float* y, int n_heads) {
     if (!w.present()) return;
     const int64_t hd = p.hp.head_dim;
-    for (int64_t r = 0; r < int64_t{p.n_tokens} * n_heads; ++r) {
-        tensor::rms_norm(y + r * hd, w.f32, y + r * hd, hd, p.hp.rms_eps);
+    EAD_PER_TOKEN_PARALLEL
+    for (int t = 0; t < p.n_tokens; ++t) {
+        for (int64_t r = int64_t{t} * n_heads; r < int64_t{t + 1} * n_heads; ++r)
+            tensor::rms_norm(y + r * hd, w.f32, y + r * hd, hd, p.hp.rms_eps);
     }
 }
 
@@ -150,6 +160,7 @@ void attention(ForwardPass& p, const LayerWeights& w, int il, const float* in, f
     const float base = swa ? hp.rope_base_swa : hp.rope_base;
     const float freq_scale = swa ? 1.0f : hp.rope_freq_scale;
     const float* factors = p.model.globals().rope_freqs.f32;
+    EAD_PER_TOKEN_PARALLEL
     for (int t = 0; t < p.n_tokens; ++t) {
         const int64_t pos = p.n_past + t;
         tensor::rope(b.q.data() + sz(int64_t{t} * hp.q_dim()), hp.n_head, hp.head_dim, hp.n_rot, pos, base,
@@ -164,14 +175,19 @@ void attention(ForwardPass& p, const LayerWeights& w, int il, const float* in, f
 
 void gated_ffn(ForwardPass& p, const LayerWeights& w, const float* in, float* out) {
     ForwardBuffers& b = p.buf;
-    const int64_t n = int64_t{p.n_tokens} * p.hp.n_ff;
+    const int64_t n = p.hp.n_ff;
     linear_many(p, {{&w.ffn_gate, b.gate.data()}, {&w.ffn_up, b.up.data()}}, in);  // [n][n_ff] each
-    if (p.hp.activation == FfnActivation::kGeluTanh) {
-        tensor::gelu_tanh(b.gate.data(), b.gate.data(), n);
-    } else {
-        tensor::silu(b.gate.data(), b.gate.data(), n);
+    const bool gelu = p.hp.activation == FfnActivation::kGeluTanh;
+    EAD_PER_TOKEN_PARALLEL
+    for (int t = 0; t < p.n_tokens; ++t) {
+        float* g = b.gate.data() + t * n;
+        if (gelu) {
+            tensor::gelu_tanh(g, g, n);
+        } else {
+            tensor::silu(g, g, n);
+        }
+        tensor::mul(g, b.up.data() + t * n, g, n);
     }
-    tensor::mul(b.gate.data(), b.up.data(), b.gate.data(), n);
     linear(p, w.ffn_down, b.gate.data(), out);  // [n][n_embd]
 }
 

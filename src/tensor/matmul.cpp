@@ -104,7 +104,7 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
             auto* s = reinterpret_cast<float*>(buf + n_qs + n_d);
             auto* corr = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d);
             auto* qsum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
+#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 8192)
             for (int64_t j = 0; j < n; ++j)
                 quantize_legacy_row(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8,
                                     s + j * nb, qsum + j * nb);
@@ -121,7 +121,7 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
             const TypeTraits& xt = type_traits(vt);
             const size_t x_row = gguf::row_bytes(vt, cols);
             uint8_t* buf = slot_scratch(3 + k, x_row * static_cast<size_t>(n)).data();
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 65536)
+#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 8192)
             for (int64_t j = 0; j < n; ++j) xt.from_float(x + j * cols, buf + j * x_row, cols);
             cache.xk[k] = buf;
             cache.xk_type[k] = vt;
