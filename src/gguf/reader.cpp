@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -147,6 +149,15 @@ File& File::operator=(File&& o) noexcept {
     // Tensor data pointers point into the mapping or into owned_ (whose buffer moved with it), so they stay valid.
     return *this;
 }
+void File::release_pages(const void* p, size_t n) const {
+    if (!mapping_ || n == 0) return;
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto lo = std::max(reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(base_));
+    const auto hi = std::min(reinterpret_cast<uintptr_t>(p) + n, reinterpret_cast<uintptr_t>(base_) + size_);
+    const uintptr_t a = (lo + page - 1) / page * page, b = hi / page * page;  // whole pages inside the range
+    if (a < b) madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
+}
+
 File::~File() {
     if (mapping_) munmap(mapping_, size_);
 }

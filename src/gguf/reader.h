@@ -78,6 +78,11 @@ public:
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
     const TensorInfo* find_tensor(std::string_view name) const;
 
+    // Tells the OS that the mapped pages inside [p, p + n) are not needed now: they leave this process's
+    // resident memory and are read from the file again if touched. For data a caller has copied (e.g. weights
+    // rearranged at load). No effect on files parsed from memory.
+    void release_pages(const void* p, size_t n) const;
+
 private:
     File();
     void parse();

@@ -70,6 +70,7 @@ std::shared_ptr<const Model> Model::from_file(gguf::File file, const ModelOption
             std::unique_ptr<uint8_t, FreeDeleter> buf(static_cast<uint8_t*>(std::aligned_alloc(64, bytes)));
             if (!buf) throw std::bad_alloc();
             tensor::interleave_rows(w.type, w.data, w.rows, w.cols, buf.get());
+            f.release_pages(w.data, w.info->n_bytes);  // the copy is used from now on (embedding rows re-fault)
             w.data = buf.get();
             w.layout = tensor::WeightLayout::kInterleaved8;
             m->interleaved_bytes_ += size;

@@ -1,6 +1,8 @@
 // Writer → reader round trip of every metadata value type and every tensor type.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <random>
 
 #include "gguf/reader.h"
@@ -144,6 +146,28 @@ TEST(GgufRoundTrip, FileOnDiskMatchesBytes) {
     // Moving the file keeps tensor pointers valid.
     File g = std::move(f);
     EXPECT_EQ(reinterpret_cast<const float*>(g.find_tensor("x")->data)[0], 1.0f);
+}
+
+// Released pages of a mapped file read back unchanged (they fault in again from the file).
+TEST(GgufRoundTrip, ReleasedPagesReadBackUnchanged) {
+    Writer w;
+    w.set("general.architecture", Value::string("llama"));
+    std::vector<float> v(64 * 1024);  // 256 KiB: whole pages inside the tensor
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i) * 0.5f;
+    w.add_tensor_f32("big", {static_cast<int64_t>(v.size())}, v);
+    const std::string path = ::testing::TempDir() + "/release.gguf";
+    w.write(path);
+    File f = File::open(path);
+    const TensorInfo* t = f.find_tensor("big");
+    ASSERT_NE(t, nullptr);
+    f.release_pages(t->data, t->n_bytes);
+    EXPECT_EQ(0, std::memcmp(t->data, v.data(), v.size() * sizeof(float)));
+    // A file parsed from memory is left alone.
+    File m = File::from_bytes(std::vector<uint8_t>(t->data - t->offset - f.data_offset(), t->data + t->n_bytes), "mem");
+    const TensorInfo* tm = m.find_tensor("big");
+    ASSERT_NE(tm, nullptr);
+    m.release_pages(tm->data, tm->n_bytes);
+    EXPECT_EQ(0, std::memcmp(tm->data, v.data(), v.size() * sizeof(float)));
 }
 
 TEST(GgufAccessors, ErrorsNameKeyAndTypes) {
