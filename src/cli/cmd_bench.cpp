@@ -35,6 +35,7 @@ struct BenchOptions {
     bool json = false;
     std::string kv_type = "f16";
     int bw_mib = 1024;
+    bool no_interleave = false;
 };
 
 std::vector<int> parse_int_list(const std::string& flag, const std::string& s, int min_value) {
@@ -133,7 +134,9 @@ struct Row {
 };
 
 int run(const BenchOptions& o) {
-    auto model = model::Model::load(o.model);
+    model::ModelOptions mo;
+    mo.interleave = !o.no_interleave;
+    auto model = model::Model::load(o.model, mo);
     std::fprintf(stderr, "%s\n", model->summary().c_str());
     const int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const std::vector<int> threads =
@@ -240,6 +243,8 @@ const bool kRegistered = register_command({"bench", "Prompt-processing and gener
         ->capture_default_str();
     app.add_option("-r,--repetitions", o->reps, "repetitions of each test (after one warm-up)")->capture_default_str();
     app.add_flag("--json", o->json, "print a JSON array with llama-bench's field names");
+    app.add_flag("--no-interleave", o->no_interleave,
+                 "keep every matrix in GGUF's row layout (no interleaved copies): the baseline of the kernels");
     app.add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")
         ->check(CLI::IsMember({"f16", "f32"}))
         ->capture_default_str();

@@ -200,6 +200,58 @@ TEST(Context, BadTokensAndOptionsAreErrors) {
     EXPECT_THROW(ctx.set_n_threads(-2), std::invalid_argument);
 }
 
+// Matrices interleaved at load (ModelOptions::interleave) give the logits of the row layout up to float summation
+// order: every interleaved type, tied and separate output, every architecture's projections.
+TEST(Model, InterleavedLayoutMatchesRowLayout) {
+    struct C {
+        const char* arch;
+        TensorType type;
+        bool tied;
+        int embd;
+    };
+    for (const C& c : {C{"llama", TensorType::kQ4_0, false, 64}, C{"qwen2", TensorType::kQ8_0, true, 64},
+                       C{"gemma3", TensorType::kQ4_1, true, 64}, C{"qwen3", TensorType::kQ5_0, false, 64},
+                       C{"llama", TensorType::kQ4_K, false, 256}}) {
+        SCOPED_TRACE(std::string(c.arch) + " " + std::string(gguf::tensor_type_name(c.type)));
+        SyntheticSpec s;
+        s.arch = c.arch;
+        s.n_layer = 2;
+        s.n_embd = c.embd;
+        s.n_head = 4;
+        s.n_head_kv = 2;
+        s.head_dim = c.embd / 4;
+        s.n_ff = c.embd * 2;
+        s.n_vocab = 264;
+        s.weight_type = c.type;
+        s.tied = c.tied;
+        s.seed = 11;
+        const std::string path = temp_path(std::string("interleave_") + c.arch + std::string(gguf::tensor_type_name(c.type)));
+        write_synthetic_model(s, path);
+        ModelOptions rows_only;
+        rows_only.interleave = false;
+        auto mi = Model::load(path);
+        auto mr = Model::load(path, rows_only);
+        std::filesystem::remove(path);
+        EXPECT_GT(mi->interleaved_bytes(), 0u);
+        EXPECT_EQ(mr->interleaved_bytes(), 0u);
+        EXPECT_EQ(mi->globals().output.layout, tensor::WeightLayout::kInterleaved8);
+        EXPECT_EQ(mi->globals().token_embd.layout, tensor::WeightLayout::kRows);  // embedding lookups read rows
+        const auto tokens = test_tokens(9, mi->n_vocab());
+        Context ci(mi, ContextOptions{}), cr(mr, ContextOptions{});
+        const auto li = eval_copy(ci, tokens, true), lr = eval_copy(cr, tokens, true);
+        // The layouts sum in different orders (~1e-7 apart). A last-bit difference in a hidden value can flip the
+        // rounding of one 8-bit activation, which moves that position's logits by ~1e-3 (seen: 1.4e-3 at one of 9
+        // positions for Q4_K); a layout or plumbing mistake moves every position by ~1.
+        int close = 0;
+        for (size_t r = 0; r < tokens.size(); ++r) {
+            const double e = nrms(li.data() + r * mi->n_vocab(), lr.data() + r * mi->n_vocab(), mi->n_vocab());
+            EXPECT_LT(e, 1e-2) << "position " << r;
+            close += e < 1e-5;
+        }
+        EXPECT_GE(2 * close, static_cast<int>(tokens.size()));
+    }
+}
+
 TEST(Model, ReportsSizesAndFlops) {
     auto m = synthetic("llama");
     const HParams& hp = m->hparams();
