@@ -46,8 +46,15 @@ void BM_ReadBandwidth(benchmark::State& state) {
     state.counters["threads"] = threads;
 }
 
-// Random weights with sane scale fields (random bytes for the quants).
-std::vector<uint8_t> make_weights(TensorType type, int64_t rows, int64_t cols) {
+// Random weights with sane scale fields (random bytes for the quants), in `layout`.
+std::vector<uint8_t> make_weights(TensorType type, int64_t rows, int64_t cols,
+                                  et::WeightLayout layout = et::WeightLayout::kRows) {
+    if (layout == et::WeightLayout::kInterleaved8) {
+        const auto w = make_weights(type, rows, cols);
+        std::vector<uint8_t> wi(et::interleaved_bytes(type, rows, cols));
+        et::interleave_rows(type, w.data(), rows, cols, wi.data());
+        return wi;
+    }
     const auto& tt = et::type_traits(type);
     const size_t bytes = ead::gguf::row_bytes(type, cols) * static_cast<size_t>(rows);
     std::vector<uint8_t> w(bytes);
@@ -108,13 +115,7 @@ void BM_Matvec(benchmark::State& state) {
     const auto layout = static_cast<et::WeightLayout>(state.range(4));
     // Copies of the matrix cycled through, together 4x the L3 cache, so each product streams from memory as
     // in decoding (where the whole model passes through the caches once per token).
-    auto w = make_weights(type, rows, cols);
-    if (layout == et::WeightLayout::kInterleaved8) {
-        std::vector<uint8_t> wi(w.size());
-        wi.resize(et::interleaved_bytes(type, rows, cols));
-        et::interleave_rows(type, w.data(), rows, cols, wi.data());
-        w.swap(wi);
-    }
+    const auto w = make_weights(type, rows, cols, layout);
     const size_t copies = std::max<size_t>(1, (size_t{128} << 20) / w.size() + 1);
     std::vector<std::vector<uint8_t>> ws(copies, w);
     const auto x = make_x(cols);
@@ -140,13 +141,7 @@ void BM_Matmul(benchmark::State& state) {
     const int64_t rows = state.range(1), cols = state.range(2), n = state.range(3);
     const int threads = static_cast<int>(state.range(4));
     const auto layout = static_cast<et::WeightLayout>(state.range(5));
-    auto w = make_weights(type, rows, cols);
-    if (layout == et::WeightLayout::kInterleaved8) {
-        std::vector<uint8_t> wi(w.size());
-        wi.resize(et::interleaved_bytes(type, rows, cols));
-        et::interleave_rows(type, w.data(), rows, cols, wi.data());
-        w.swap(wi);
-    }
+    const auto w = make_weights(type, rows, cols, layout);
     const auto x = make_x(n * cols);
     std::vector<float> y(static_cast<size_t>(rows * n));
     double flops = 0;

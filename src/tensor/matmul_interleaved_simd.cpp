@@ -153,51 +153,6 @@ HWY_INLINE void prefetch_block(const uint8_t* p, int64_t bytes) {
     _mm_prefetch(reinterpret_cast<const char*>(p) + bytes - 1, _MM_HINT_T0);
 }
 
-// Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8). Q4_0, or Q4_1 (kMin).
-template <int NC, bool kMin>
-HWY_INLINE void q4_tile(const GemmArgs& a, int64_t r, int64_t j) {
-    constexpr int64_t kBytes = kMin ? kQ4_1Bytes : kQ4_0Bytes;
-    constexpr int64_t kQs = kMin ? 32 : 16;
-    const int64_t nb = a.cols / kQK;
-    const uint8_t* base = a.w + r / 8 * nb * kBytes;
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    const int64_t pf = prefetch_distance(nb * kBytes);
-    for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = base + b * kBytes;
-        if constexpr (NC == 1) prefetch_block(blk + pf, kBytes);
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
-        __m256i lo[4], hi[4];
-        for (int t = 0; t < 4; ++t) {
-            const __m256i v = load256(blk + kQs + 32 * t);
-            lo[t] = _mm256_and_si256(v, m4);
-            hi[t] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-        }
-        for (int c = 0; c < NC; ++c) {
-            const int64_t xb = (j + c) * nb + b;
-            const int8_t* yq = a.legacy.qs + xb * kQK;
-            // Eight products of at most 15 * 127 * 2 per int16 lane: 30480, no overflow.
-            __m256i p = _mm256_maddubs_epi16(lo[0], bcast4(yq));
-            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(hi[0], bcast4(yq + 16)));
-            for (int t = 1; t < 4; ++t) {
-                p = _mm256_add_epi16(p, _mm256_maddubs_epi16(lo[t], bcast4(yq + 4 * t)));
-                p = _mm256_add_epi16(p, _mm256_maddubs_epi16(hi[t], bcast4(yq + 16 + 4 * t)));
-            }
-            __m256i s = _mm256_madd_epi16(p, ones);
-            if constexpr (!kMin) s = _mm256_add_epi32(s, _mm256_set1_epi32(-8 * a.legacy.qsum[xb]));
-            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_broadcast_ss(a.legacy.d + xb)),
-                                     acc[c]);
-            if constexpr (kMin) {  // + m * (d_x * sum(q_x)) per row
-                const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
-                acc[c] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(a.legacy.s + xb), acc[c]);
-            }
-        }
-    }
-    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
-}
-
 // 0x10 in byte j of lane k where bit 8 * byte + shift + j of lane k of qh is set (j < 4): the fifth bits of four
 // consecutive columns of every row.
 HWY_INLINE __m256i q5_high_bits(__m256i qh, int byte, int shift) {
@@ -209,40 +164,61 @@ HWY_INLINE __m256i q5_high_bits(__m256i qh, int byte, int shift) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(rep, bits), bits), _mm256_set1_epi8(0x10));
 }
 
-template <int NC>
-HWY_INLINE void q5_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
+// Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8), for the nibble formats
+// Q4_0, Q4_1 (a min m per row and block) and Q5_0 (a fifth bit per element).
+template <int NC, TensorType T>
+HWY_INLINE void nibble_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    constexpr bool kMin = T == TensorType::kQ4_1, kFive = T == TensorType::kQ5_0;
+    constexpr int64_t kBytes = kMin ? kQ4_1Bytes : kFive ? kQ5_0Bytes : kQ4_0Bytes;
+    constexpr int64_t kQs = kMin ? 32 : kFive ? 48 : 16;  // offset of the nibble chunks in a group block
+    constexpr int kOffset = kMin ? 0 : kFive ? 16 : 8;     // subtracted from every quant
     const int64_t nb = a.cols / kQK;
-    const uint8_t* base = a.w + r / 8 * nb * kQ5_0Bytes;
+    const uint8_t* base = a.w + r / 8 * nb * kBytes;
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    const int64_t pf = prefetch_distance(nb * kQ5_0Bytes);
+    const int64_t pf = prefetch_distance(nb * kBytes);
     for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = base + b * kQ5_0Bytes;
-        if constexpr (NC == 1) prefetch_block(blk + pf, kQ5_0Bytes);
+        const uint8_t* blk = base + b * kBytes;
+        if constexpr (NC == 1) prefetch_block(blk + pf, kBytes);
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
-        const __m256i qh = load256(blk + 16);
+        __m256i qh = _mm256_setzero_si256();
+        if constexpr (kFive) qh = load256(blk + 16);
         __m256i lo[4], hi[4];
         for (int t = 0; t < 4; ++t) {
-            const __m256i v = load256(blk + 48 + 32 * t);
-            lo[t] = _mm256_or_si256(_mm256_and_si256(v, m4), q5_high_bits(qh, t / 2, 4 * (t % 2)));
-            hi[t] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), q5_high_bits(qh, 2 + t / 2, 4 * (t % 2)));
+            const __m256i v = load256(blk + kQs + 32 * t);
+            lo[t] = _mm256_and_si256(v, m4);
+            hi[t] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            if constexpr (kFive) {
+                lo[t] = _mm256_or_si256(lo[t], q5_high_bits(qh, t / 2, 4 * (t % 2)));
+                hi[t] = _mm256_or_si256(hi[t], q5_high_bits(qh, 2 + t / 2, 4 * (t % 2)));
+            }
         }
         for (int c = 0; c < NC; ++c) {
             const int64_t xb = (j + c) * nb + b;
             const int8_t* yq = a.legacy.qs + xb * kQK;
-            // Four products of at most 31 * 127 * 2 per int16 lane (31496) before widening.
+            // Products per int16 lane of at most 2 * 127 * 15 (4 bits) or 2 * 127 * 31 (5 bits): eight of them
+            // (30480) fit for 4 bits, four (31496) for 5 bits, so 5 bits widen twice as often.
             __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(lo[0], bcast4(yq)), _mm256_maddubs_epi16(hi[0], bcast4(yq + 16)));
             p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(lo[1], bcast4(yq + 4)));
             p0 = _mm256_add_epi16(p0, _mm256_maddubs_epi16(hi[1], bcast4(yq + 20)));
             __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo[2], bcast4(yq + 8)), _mm256_maddubs_epi16(hi[2], bcast4(yq + 24)));
             p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(lo[3], bcast4(yq + 12)));
             p1 = _mm256_add_epi16(p1, _mm256_maddubs_epi16(hi[3], bcast4(yq + 28)));
-            __m256i s = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones));
-            s = _mm256_add_epi32(s, _mm256_set1_epi32(-16 * a.legacy.qsum[xb]));
+            __m256i s;
+            if constexpr (kFive) {
+                s = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones));
+            } else {
+                s = _mm256_madd_epi16(_mm256_add_epi16(p0, p1), ones);
+            }
+            if constexpr (kOffset != 0) s = _mm256_add_epi32(s, _mm256_set1_epi32(-kOffset * a.legacy.qsum[xb]));
             acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_broadcast_ss(a.legacy.d + xb)),
                                      acc[c]);
+            if constexpr (kMin) {  // + m * (d_x * sum(q_x)) per row
+                const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
+                acc[c] = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(a.legacy.s + xb), acc[c]);
+            }
         }
     }
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
@@ -345,9 +321,9 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
 template <int NC>
 HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
     switch (a.type) {
-        case TensorType::kQ4_0: return q4_tile<NC, false>(a, r, j);
-        case TensorType::kQ4_1: return q4_tile<NC, true>(a, r, j);
-        case TensorType::kQ5_0: return q5_0_tile<NC>(a, r, j);
+        case TensorType::kQ4_0: return nibble_tile<NC, TensorType::kQ4_0>(a, r, j);
+        case TensorType::kQ4_1: return nibble_tile<NC, TensorType::kQ4_1>(a, r, j);
+        case TensorType::kQ5_0: return nibble_tile<NC, TensorType::kQ5_0>(a, r, j);
         case TensorType::kQ8_0: return q8_0_tile<NC>(a, r, j);
         default: return q4_k_tile<NC>(a, r, j);
     }
