@@ -3,13 +3,13 @@
 //
 //   build-kernels/bench_kernels --benchmark_filter='ReadBandwidth|Matvec/Q4_0' --benchmark_min_time=0.3
 //
-// The baseline runs first (registration order) so every later row can report pct_bw against it.
+// Matvec's pct_bw: the product's GB/s over the GB/s of a plain read of the same bytes, timed right after it.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
-#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,6 +17,7 @@
 #include "tensor/bandwidth.h"
 #include "tensor/blocks.h"
 #include "tensor/matmul.h"
+#include "tensor/memory.h"
 #include "tensor/type_traits.h"
 
 namespace {
@@ -24,25 +25,20 @@ namespace {
 using ead::tensor::TensorType;
 namespace et = ead::tensor;
 
-std::map<int, double> g_read_bw;  // threads -> bytes/s measured by BM_ReadBandwidth
-
-// ---- baseline: read a 1 GiB buffer with the widest vectors (tensor::read_stream), each thread its share ----
+// ---- the machine's read bandwidth: a 1 GiB buffer allocated like weights (tensor/memory.h), read with the
+// widest vectors (tensor::timed_read), each thread its share. For reference; Matvec rows pair each product with a
+// read of its own bytes. ----
 void BM_ReadBandwidth(benchmark::State& state) {
     const int threads = static_cast<int>(state.range(0));
     const size_t bytes = size_t{1} << 30;
-    static std::vector<uint64_t> data;
-    if (data.size() != bytes / 8) data.assign(bytes / 8, 1);
-    const size_t share = bytes / static_cast<size_t>(threads) / 256 * 256;
-    double total = 0;
-    for (auto _ : state) {
-        uint64_t sum = 0;
-#pragma omp parallel for num_threads(threads) reduction(+ : sum) schedule(static, 1)
-        for (int t = 0; t < threads; ++t)
-            sum += et::read_stream(reinterpret_cast<const char*>(data.data()) + t * share, share);
-        benchmark::DoNotOptimize(sum);
-        total += static_cast<double>(share * static_cast<size_t>(threads));
+    static et::WeightBuffer data;
+    if (!data) {
+        data = et::alloc_weight_buffer(bytes);
+        std::memset(data.get(), 1, bytes);
     }
-    state.counters["GB/s"] = benchmark::Counter(total / 1e9, benchmark::Counter::kIsRate);
+    for (auto _ : state) state.SetIterationTime(et::timed_read(data.get(), bytes, threads));
+    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(bytes) * static_cast<double>(state.iterations()) / 1e9,
+                                                benchmark::Counter::kIsRate);
     state.counters["threads"] = threads;
 }
 
@@ -108,31 +104,42 @@ std::vector<float> make_x(int64_t n) {
 }
 
 // range: type id, rows, cols, threads, layout (0 rows, 1 interleaved by 8)
+//
+// Copies of the matrix, together 4x the L3 cache, are cycled through so each product streams from memory as in
+// decoding (where the whole model passes through the caches once per token). Every product is followed by a
+// plain read (tensor::timed_read) of the same copy with the same threads: pct_bw is the kernel's speed over the
+// read speed of the same bytes measured alongside it, so load from other tenants of the machine shifts both.
 void BM_Matvec(benchmark::State& state) {
     const auto type = static_cast<TensorType>(state.range(0));
     const int64_t rows = state.range(1), cols = state.range(2);
     const int threads = static_cast<int>(state.range(3));
     const auto layout = static_cast<et::WeightLayout>(state.range(4));
-    // Copies of the matrix cycled through, together 4x the L3 cache, so each product streams from memory as
-    // in decoding (where the whole model passes through the caches once per token).
     const auto w = make_weights(type, rows, cols, layout);
-    const size_t copies = std::max<size_t>(1, (size_t{128} << 20) / w.size() + 1);
-    std::vector<std::vector<uint8_t>> ws(copies, w);
+    const size_t stride = (w.size() + 4095) / 4096 * 4096;
+    const size_t copies = std::max<size_t>(1, (size_t{128} << 20) / stride + 1);
+    et::WeightBuffer ws = et::alloc_weight_buffer(copies * stride);
+    for (size_t c = 0; c < copies; ++c) std::memcpy(ws.get() + c * stride, w.data(), w.size());
+    const size_t read_bytes = w.size() / 256 * 256;
     const auto x = make_x(cols);
     std::vector<float> y(static_cast<size_t>(rows));
-    double bytes = 0;
+    double kernel_s = 0, read_s = 0;
     size_t next = 0;
     for (auto _ : state) {
-        et::matmul(type, layout, ws[next].data(), rows, cols, x.data(), 1, y.data(), threads);
-        next = (next + 1) % copies;
+        const uint8_t* wc = ws.get() + next * stride;
+        const auto t0 = std::chrono::steady_clock::now();
+        et::matmul(type, layout, wc, rows, cols, x.data(), 1, y.data(), threads);
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         benchmark::DoNotOptimize(y.data());
-        bytes += static_cast<double>(w.size());
+        state.SetIterationTime(s);
+        kernel_s += s;
+        read_s += et::timed_read(ws.get() + (next + copies / 2) % copies * stride, read_bytes, threads);
+        next = (next + 1) % copies;
     }
-    state.counters["GB/s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
-    if (g_read_bw.count(threads)) {
-        // Rate counters divide by time at report; pct is computed the same way against the baseline.
-        state.counters["pct_bw"] = benchmark::Counter(bytes / g_read_bw[threads] * 100.0, benchmark::Counter::kIsRate);
-    }
+    const double n = static_cast<double>(state.iterations());
+    state.counters["GB/s"] = benchmark::Counter(n * static_cast<double>(w.size()) / kernel_s / 1e9);
+    state.counters["read_GB/s"] = benchmark::Counter(n * static_cast<double>(read_bytes) / read_s / 1e9);
+    state.counters["pct_bw"] = benchmark::Counter(100.0 * (static_cast<double>(w.size()) / kernel_s) /
+                                                  (static_cast<double>(read_bytes) / read_s));
 }
 
 // range: type id, rows, cols, n (batch), threads, layout
@@ -153,23 +160,6 @@ void BM_Matmul(benchmark::State& state) {
     state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
 }
 
-// Records the baseline after its benchmark finished, so later Matvec rows can use it.
-class BaselineReporter : public benchmark::ConsoleReporter {
-public:
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const auto& r : runs) {
-            if (r.run_name.function_name == "BM_ReadBandwidth" && r.run_type == Run::RT_Iteration) {
-                auto it = r.counters.find("GB/s");
-                auto th = r.counters.find("threads");
-                // Rate counters arrive already divided by time, in GB/s.
-                if (it != r.counters.end() && th != r.counters.end())
-                    g_read_bw[static_cast<int>(th->second.value)] = it->second.value * 1e9;
-            }
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
-};
-
 const TensorType kTypes[] = {TensorType::kF32,  TensorType::kF16,  TensorType::kBF16, TensorType::kQ4_0,
                              TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ8_0,
                              TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K, TensorType::kQ5_K,
@@ -177,7 +167,7 @@ const TensorType kTypes[] = {TensorType::kF32,  TensorType::kF16,  TensorType::k
 
 void register_all() {
     for (int t : {1, 2})
-        benchmark::RegisterBenchmark("BM_ReadBandwidth", BM_ReadBandwidth)->Arg(t)->UseRealTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("BM_ReadBandwidth", BM_ReadBandwidth)->Arg(t)->UseManualTime()->Unit(benchmark::kMillisecond);
     const int64_t shapes[][2] = {{896, 4864}, {4864, 896}, {2048, 8192}, {8192, 2048}, {151936, 896}};
     for (TensorType type : kTypes) {
         for (int layout : {0, 1}) {
@@ -189,7 +179,7 @@ void register_all() {
                     benchmark::RegisterBenchmark(("Matvec/" + name).c_str(), BM_Matvec)
                         ->Args({static_cast<int64_t>(type), s[0], s[1], t, layout})
                         ->ArgNames({"type", "rows", "cols", "threads", "layout"})
-                        ->UseRealTime()
+                        ->UseManualTime()
                         ->Unit(benchmark::kMicrosecond);
                 }
         }
@@ -215,8 +205,7 @@ int main(int argc, char** argv) {
     register_all();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    BaselineReporter reporter;
-    benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     return 0;
 }

@@ -62,31 +62,32 @@ std::shared_ptr<const Model> Model::from_file(gguf::File file, const ModelOption
     }
     count(m->globals_.output);
 
-    if (opts.interleave) {
-        auto interleave = [&](Weight& w) {
-            if (!tensor::can_interleave(w.type, w.rows, w.cols)) return;
-            const size_t size = tensor::interleaved_bytes(w.type, w.rows, w.cols);
-            const size_t bytes = (size + 63) / 64 * 64;
-            std::unique_ptr<uint8_t, FreeDeleter> buf(static_cast<uint8_t*>(std::aligned_alloc(64, bytes)));
-            if (!buf) throw std::bad_alloc();
+    // Matrices move into buffers of the model's own (huge pages), interleaved where a kernel exists for that.
+    auto copy = [&](Weight& w) {
+        const bool inter = opts.interleave && tensor::can_interleave(w.type, w.rows, w.cols);
+        if (!inter && !opts.copy_weights) return;
+        const size_t size = inter ? tensor::interleaved_bytes(w.type, w.rows, w.cols) : w.info->n_bytes;
+        tensor::WeightBuffer buf = tensor::alloc_weight_buffer(size);
+        if (inter) {
             tensor::interleave_rows(w.type, w.data, w.rows, w.cols, buf.get());
-            f.release_pages(w.data, w.info->n_bytes);  // the copy is used from now on (embedding rows re-fault)
-            w.data = buf.get();
             w.layout = tensor::WeightLayout::kInterleaved8;
             m->interleaved_bytes_ += size;
-            m->interleaved_.push_back(std::move(buf));
-        };
-        for (LayerWeights& l : m->layers_) {
-            for (Weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) interleave(*w);
+        } else {
+            std::memcpy(buf.get(), w.data, size);
         }
-        interleave(m->globals_.output);  // a tied output gets its own copy; token_embd stays in rows
+        f.release_pages(w.data, w.info->n_bytes);  // the copy is used from now on (embedding rows re-fault)
+        w.data = buf.get();
+        m->copied_bytes_ += size;
+        m->copies_.push_back(std::move(buf));
+    };
+    for (LayerWeights& l : m->layers_) {
+        for (Weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) copy(*w);
     }
+    copy(m->globals_.output);  // a tied output gets its own copy; token_embd stays in the file's pages
 
     if (opts.verbose) std::fprintf(stderr, "%s\n", m->summary().c_str());
     return m;
 }
-
-void Model::FreeDeleter::operator()(void* p) const { std::free(p); }
 
 size_t Model::kv_bytes_per_token(tensor::TensorType kv_type) const {
     const size_t elt = kv_type == tensor::TensorType::kF32 ? 4 : 2;
@@ -107,8 +108,10 @@ double Model::flops(int n_tokens, int n_past) const {
 
 std::string Model::summary() const {
     char buf[640];
-    char inter[64] = "";
-    if (interleaved_bytes_ > 0) std::snprintf(inter, sizeof inter, " (+%.1f MiB interleaved)", interleaved_bytes_ / 1048576.0);
+    char inter[96] = "";
+    if (copied_bytes_ > 0)
+        std::snprintf(inter, sizeof inter, " (matrices copied: %.1f MiB, %.1f MiB of it interleaved)",
+                      copied_bytes_ / 1048576.0, interleaved_bytes_ / 1048576.0);
     std::snprintf(buf, sizeof buf,
                   "model: %s, %d layers, n_embd %d, %d heads (%d KV) of %d, n_ff %d, vocab %d, %.1fM params, "
                   "weights %.1f MiB%s, KV cache %zu bytes/token (F16)%s",

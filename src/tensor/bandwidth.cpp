@@ -13,9 +13,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 
 #include "tensor/bandwidth.h"
+#include "tensor/memory.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ead::tensor {
@@ -50,25 +50,29 @@ HWY_EXPORT(ReadStream);
 
 uint64_t read_stream(const void* p, size_t bytes) { return HWY_DYNAMIC_DISPATCH(ReadStream)(p, bytes); }
 
-double measure_read_bandwidth(size_t bytes, int n_threads, int reps) {
+double timed_read(const void* p, size_t bytes, int n_threads) {
     n_threads = std::max(1, n_threads);
-    bytes = std::max<size_t>(bytes, size_t{1} << 20) / (256 * static_cast<size_t>(n_threads)) * 256 *
-            static_cast<size_t>(n_threads);
-    std::unique_ptr<void, decltype(&std::free)> buf(std::aligned_alloc(64, bytes), &std::free);
-    if (!buf) return 0.0;
-    std::memset(buf.get(), 1, bytes);  // touch every page before timing
-    const size_t share = bytes / static_cast<size_t>(n_threads);
-    double best = 0;
-    volatile uint64_t sink = 0;
-    for (int rep = 0; rep < std::max(1, reps); ++rep) {
-        uint64_t total = 0;
-        const auto t0 = std::chrono::steady_clock::now();
+    const size_t share = bytes / static_cast<size_t>(n_threads) / 256 * 256;
+    uint64_t total = 0;
+    const auto t0 = std::chrono::steady_clock::now();
 #pragma omp parallel for num_threads(n_threads) reduction(+ : total) schedule(static, 1)
-        for (int t = 0; t < n_threads; ++t) total += read_stream(static_cast<const char*>(buf.get()) + t * share, share);
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        sink = sink + total;
-        best = std::max(best, static_cast<double>(bytes) / s);
+    for (int t = 0; t < n_threads; ++t) {
+        const size_t off = static_cast<size_t>(t) * share;
+        total += read_stream(static_cast<const char*>(p) + off, t + 1 == n_threads ? bytes - off : share);
     }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    volatile uint64_t sink = total;  // keeps the reads
+    (void)sink;
+    return s;
+}
+
+double measure_read_bandwidth(size_t bytes, int n_threads, int reps) {
+    bytes = std::max<size_t>(bytes, size_t{1} << 20) / 256 * 256;
+    WeightBuffer buf = alloc_weight_buffer(bytes);
+    std::memset(buf.get(), 1, bytes);  // touch every page before timing
+    double best = 0;
+    for (int rep = 0; rep < std::max(1, reps); ++rep)
+        best = std::max(best, static_cast<double>(bytes) / timed_read(buf.get(), bytes, n_threads));
     return best;
 }
 

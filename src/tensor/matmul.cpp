@@ -178,13 +178,12 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
     }
     if (groups == 0) return;
 
-    // ---- output rows of all products in ranges of whole row groups, one range per thread ----
+    // ---- output rows of all products in ranges of whole row groups ----
     // Small products run on one thread: waking a second one costs more than the work (and, on a loaded
     // machine, a parallel region waits for every thread to be scheduled).
     constexpr int64_t kMinWorkPerThread = 64 * 1024;  // weight bytes × activation rows
     const int nt = static_cast<int>(
         std::max<int64_t>(1, std::min<int64_t>({nt_req, groups, work / kMinWorkPerThread})));
-    const int64_t chunk = (groups + nt - 1) / nt;
     auto run_groups = [&](int64_t g0, int64_t g1) {
         int64_t start = 0;
         for (int i = 0; i < n_jobs; ++i) {
@@ -200,8 +199,13 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
         run_groups(0, groups);
         return;
     }
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
-    for (int t = 0; t < nt; ++t) run_groups(t * chunk, std::min(groups, (t + 1) * chunk));
+    // Each thread takes the next of about kChunksPerThread contiguous ranges when done with one (dynamic), so a
+    // thread slowed by the rest of the machine does not leave the other waiting at the end of the region.
+    constexpr int64_t kChunksPerThread = 8;
+    const int64_t n_chunks = std::min<int64_t>(groups, nt * kChunksPerThread);
+    const int64_t chunk = (groups + n_chunks - 1) / n_chunks;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+    for (int64_t c = 0; c < n_chunks; ++c) run_groups(c * chunk, std::min(groups, (c + 1) * chunk));
 }
 
 void dequantize_row(TensorType type, const void* w, int64_t cols, int64_t r, float* dst) {

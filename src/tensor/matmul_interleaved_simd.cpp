@@ -1,6 +1,5 @@
-// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0 and Q4_K: the
-// layouts
-// and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
+// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and
+// Q6_K: the layouts and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
 //
 // Rows 8g .. 8g+7 form group g, stored at g * interleaved_bytes(type, 8, cols). A group block covers the same
 // columns of the group's eight rows ("row k" below is row 8g+k):
@@ -21,6 +20,12 @@
 //     96..159   min of sub-block 2p+e of row k at 96 + 16p + 2k + e   (pairs, as madd operands)
 //     160..1183 chunk (c, t), c = 0..3, t = 0..7, at 160 + 32 * (8c + t): bytes 4k..4k+3 are
 //               qs[32c + 4t .. 32c + 4t + 3] of row k (low nibbles: sub-block 2c, high: sub-block 2c+1)
+//   Q6_K, 1680 bytes per 256 columns (the size of 8 blocks):
+//     0..15     fp16 d of each row
+//     16..143   scale of sub-block 2p+e (16 columns each) of row k at 16 + 16p + 2k + e   (pairs, as madd operands)
+//     144..1679 sub-block s = 0..15 at 144 + 96s: two nibble chunks and one chunk of high bits. Byte 4k+e of
+//               nibble chunk h holds row k's columns 16s + 4h + e (low nibble) and 16s + 8 + 4h + e (high
+//               nibble); byte 4k+e of the high-bit chunk holds bits 4..5 of columns 16s + 4j + e at bits 2j..2j+1
 //
 // AVX2: one maddubs multiplies four columns of all eight rows by the same four activation bytes (broadcast), so
 // each row's dot product accumulates in its own 32-bit lane: no horizontal sums, and one int->float conversion
@@ -42,8 +47,10 @@
 #define EAD_TENSOR_INTERLEAVED_LAYOUT_  // this file is included once per target: define the layout once
 namespace ead::tensor::interleaved {
 // Bytes of one group block (eight rows) and columns it covers.
-constexpr int64_t kQ4_0Bytes = 144, kQ4_1Bytes = 160, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184;
+constexpr int64_t kQ4_0Bytes = 144, kQ4_1Bytes = 160, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184,
+                  kQ6_KBytes = 1680;
 constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160;
+constexpr int64_t kQ6_KScales = 16, kQ6_KQs = 144, kQ6_KSub = 96;  // kQ6_KSub: bytes of one sub-block's quants
 
 inline int64_t group_block_bytes(TensorType t) {
     switch (t) {
@@ -51,9 +58,12 @@ inline int64_t group_block_bytes(TensorType t) {
         case TensorType::kQ4_1: return kQ4_1Bytes;
         case TensorType::kQ5_0: return kQ5_0Bytes;
         case TensorType::kQ8_0: return kQ8_0Bytes;
+        case TensorType::kQ6_K: return kQ6_KBytes;
         default: return kQ4_KBytes;
     }
 }
+
+inline bool is_k_quant(TensorType t) { return t == TensorType::kQ4_K || t == TensorType::kQ6_K; }
 }  // namespace ead::tensor::interleaved
 #endif
 
@@ -67,20 +77,21 @@ bool can_interleave(TensorType type, int64_t rows, int64_t cols) {
         case TensorType::kQ4_1:
         case TensorType::kQ5_0:
         case TensorType::kQ8_0: return cols % kQK == 0;
-        case TensorType::kQ4_K: return cols % kQK_K == 0;
+        case TensorType::kQ4_K:
+        case TensorType::kQ6_K: return cols % kQK_K == 0;
         default: return false;
     }
 }
 
 size_t interleaved_bytes(TensorType type, int64_t rows, int64_t cols) {
     if (!can_interleave(type, rows, cols)) return 0;
-    const int64_t bs = type == TensorType::kQ4_K ? kQK_K : kQK;
+    const int64_t bs = interleaved::is_k_quant(type) ? kQK_K : kQK;
     return static_cast<size_t>(rows / 8 * (cols / bs) * interleaved::group_block_bytes(type));
 }
 
 void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t cols, void* dst) {
     if (!can_interleave(type, rows, cols)) return;
-    const int64_t bs = type == TensorType::kQ4_K ? kQK_K : kQK;
+    const int64_t bs = interleaved::is_k_quant(type) ? kQK_K : kQK;
     const int64_t nb = cols / bs;
     const int64_t gbytes = interleaved::group_block_bytes(type);
     const size_t w_row = gguf::row_bytes(type, cols);
@@ -90,6 +101,7 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
     for (int64_t g = 0; g < rows / 8; ++g) {
         for (int64_t b = 0; b < nb; ++b) {
             uint8_t* out = d + (g * nb + b) * gbytes;
+            std::memset(out, 0, static_cast<size_t>(gbytes));  // Q6_K's quants are or-ed in bit fields
             for (int k = 0; k < 8; ++k) {
                 const uint8_t* row = s + (g * 8 + k) * w_row;
                 if (type == TensorType::kQ4_0) {
@@ -110,6 +122,22 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                     const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
                     for (int t = 0; t < 8; ++t) std::memcpy(out + 16 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
+                } else if (type == TensorType::kQ6_K) {
+                    const auto* blk = reinterpret_cast<const BlockQ6_K*>(row) + b;
+                    std::memcpy(out + 2 * k, &blk->d, 2);
+                    for (int sb = 0; sb < 16; ++sb)
+                        out[interleaved::kQ6_KScales + 16 * (sb / 2) + 2 * k + sb % 2] = static_cast<uint8_t>(blk->scales[sb]);
+                    for (int col = 0; col < kQK_K; ++col) {
+                        // GGUF's Q6_K: column col of half h = col / 128 is nibble (g >= 2) of ql[64h + 32(g & 1) + l]
+                        // and bits 2g..2g+1 of qh[32h + l], where g = (col % 128) / 32 and l = col % 32.
+                        const int h = col / 128, g = col % 128 / 32, l = col % 32;
+                        const int lo = (blk->ql[64 * h + 32 * (g & 1) + l] >> (g >= 2 ? 4 : 0)) & 0xF;
+                        const int hi = (blk->qh[32 * h + l] >> (2 * g)) & 3;
+                        const int sb = col / 16, j = col % 16 / 4, e = col % 4;
+                        uint8_t* sub = out + interleaved::kQ6_KQs + interleaved::kQ6_KSub * sb;
+                        sub[32 * (j % 2) + 4 * k + e] |= static_cast<uint8_t>(lo << (j >= 2 ? 4 : 0));
+                        sub[64 + 4 * k + e] |= static_cast<uint8_t>(hi << (2 * j));
+                    }
                 } else {
                     const auto* blk = reinterpret_cast<const BlockQ4_K*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
@@ -318,6 +346,61 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
 }
 
+// Q6_K: quants q in 0..63 with a signed 8-bit scale per 16 columns; the -32 offset is applied once per
+// super-block through the activations' 16-column sums (bsums).
+template <int NC>
+HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    const int64_t nb = a.cols / kQK_K;
+    const uint8_t* base = a.w + r / 8 * nb * kQ6_KBytes;
+    const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    // Byte shuffles turning lane k = (sc_2p, sc_2p+1) (int16) into (sc_2p, sc_2p) and (sc_2p+1, sc_2p+1).
+    const __m256i even = _mm256_add_epi32(_mm256_set1_epi32(0x01000100), _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C,
+                                                                                            0, 0x04040404, 0x08080808, 0x0C0C0C0C));
+    const __m256i odd = _mm256_add_epi32(even, _mm256_set1_epi32(0x02020202));
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const int64_t pf = prefetch_distance(nb * kQ6_KBytes);
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = base + b * kQ6_KBytes;
+        if constexpr (NC == 1) prefetch_block(blk + pf, kQ6_KBytes);
+        __m256i isum[NC], corr[NC];
+        for (int c = 0; c < NC; ++c) isum[c] = corr[c] = _mm256_setzero_si256();
+        for (int p = 0; p < 8; ++p) {  // sub-blocks 2p and 2p+1
+            const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales + 16 * p)));
+            for (int c = 0; c < NC; ++c) {
+                int32_t bs;
+                std::memcpy(&bs, xk[(j + c) * nb + b].bsums + 2 * p, 4);
+                corr[c] = _mm256_add_epi32(corr[c], _mm256_madd_epi16(sc, _mm256_set1_epi32(bs)));
+            }
+            for (int e = 0; e < 2; ++e) {
+                const int sb = 2 * p + e;
+                const uint8_t* sub = blk + kQ6_KQs + kQ6_KSub * sb;
+                const __m256i l0 = load256(sub), l1 = load256(sub + 32), h = load256(sub + 64);
+                const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+                const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+                const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
+                const __m256i q3 =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                const __m256i scs = _mm256_shuffle_epi8(sc, e ? odd : even);
+                for (int c = 0; c < NC; ++c) {
+                    const int8_t* yq = xk[(j + c) * nb + b].qs + 16 * sb;
+                    // Two products of at most 63 * 128 per maddubs lane, two maddubs per sum: at most 32256.
+                    const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, bcast4(yq)), _mm256_maddubs_epi16(q1, bcast4(yq + 4)));
+                    const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(q2, bcast4(yq + 8)), _mm256_maddubs_epi16(q3, bcast4(yq + 12)));
+                    isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(p01, scs), _mm256_madd_epi16(p23, scs)));
+                }
+            }
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+        for (int c = 0; c < NC; ++c) {
+            const __m256i s = _mm256_sub_epi32(isum[c], _mm256_slli_epi32(corr[c], 5));
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(xk[(j + c) * nb + b].d)), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
+}
+
 template <int NC>
 HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
     switch (a.type) {
@@ -325,6 +408,7 @@ HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
         case TensorType::kQ4_1: return nibble_tile<NC, TensorType::kQ4_1>(a, r, j);
         case TensorType::kQ5_0: return nibble_tile<NC, TensorType::kQ5_0>(a, r, j);
         case TensorType::kQ8_0: return q8_0_tile<NC>(a, r, j);
+        case TensorType::kQ6_K: return q6_k_tile<NC>(a, r, j);
         default: return q4_k_tile<NC>(a, r, j);
     }
 }
@@ -339,7 +423,7 @@ void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
         const int64_t j1 = std::min(a.n, j0 + kPanel);
         for (int64_t r = r0; r < r1; r += 8) {
             int64_t j = j0;
-            if (a.type == TensorType::kQ4_K) {
+            if (is_k_quant(a.type)) {
                 for (; j + 2 <= j1; j += 2) tile<2>(a, r, j);
             } else {
                 for (; j + 4 <= j1; j += 4) tile<4>(a, r, j);
@@ -377,6 +461,29 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
             }
             sum += static_cast<float>(isum) * (fp16_to_fp32(dh) * xk[b].d) -
                    static_cast<float>(msum) * (fp16_to_fp32(mh) * xk[b].d);
+        }
+        return sum;
+    }
+    if (a.type == TensorType::kQ6_K) {
+        const int64_t nb = a.cols / kQK_K;
+        const auto* xk = static_cast<const BlockQ8_K*>(a.xk) + j * nb;
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t* blk = base + b * kQ6_KBytes;
+            uint16_t dh;
+            std::memcpy(&dh, blk + 2 * k, 2);
+            int isum = 0;
+            for (int sb = 0; sb < 16; ++sb) {
+                const uint8_t* sub = blk + kQ6_KQs + kQ6_KSub * sb;
+                int s = 0;
+                for (int jq = 0; jq < 4; ++jq)
+                    for (int e = 0; e < 4; ++e) {
+                        const int lo = (sub[32 * (jq % 2) + 4 * k + e] >> (jq >= 2 ? 4 : 0)) & 0xF;
+                        const int hi = (sub[64 + 4 * k + e] >> (2 * jq)) & 3;
+                        s += ((lo | hi << 4) - 32) * xk[b].qs[16 * sb + 4 * jq + e];
+                    }
+                isum += static_cast<int8_t>(blk[kQ6_KScales + 16 * (sb / 2) + 2 * k + sb % 2]) * s;
+            }
+            sum += static_cast<float>(isum) * (fp16_to_fp32(dh) * xk[b].d);
         }
         return sum;
     }
@@ -428,7 +535,7 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
 }
 
 void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
-    const int64_t bs = a.type == TensorType::kQ4_K ? kQK_K : kQK;
+    const int64_t bs = is_k_quant(a.type) ? kQK_K : kQK;
     const int64_t group_bytes = a.cols / bs * group_block_bytes(a.type);
     for (int64_t r = r0; r < r1; ++r)
         for (int64_t j = 0; j < a.n; ++j) a.y[j * a.rows + r] = row_dot(a, a.w + r / 8 * group_bytes, static_cast<int>(r % 8), j);

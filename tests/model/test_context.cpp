@@ -211,7 +211,7 @@ TEST(Model, InterleavedLayoutMatchesRowLayout) {
     };
     for (const C& c : {C{"llama", TensorType::kQ4_0, false, 64}, C{"qwen2", TensorType::kQ8_0, true, 64},
                        C{"gemma3", TensorType::kQ4_1, true, 64}, C{"qwen3", TensorType::kQ5_0, false, 64},
-                       C{"llama", TensorType::kQ4_K, false, 256}}) {
+                       C{"llama", TensorType::kQ4_K, false, 256}, C{"gemma3", TensorType::kQ6_K, true, 256}}) {
         SCOPED_TRACE(std::string(c.arch) + " " + std::string(gguf::tensor_type_name(c.type)));
         SyntheticSpec s;
         s.arch = c.arch;
@@ -236,19 +236,71 @@ TEST(Model, InterleavedLayoutMatchesRowLayout) {
         EXPECT_EQ(mr->interleaved_bytes(), 0u);
         EXPECT_EQ(mi->globals().output.layout, tensor::WeightLayout::kInterleaved8);
         EXPECT_EQ(mi->globals().token_embd.layout, tensor::WeightLayout::kRows);  // embedding lookups read rows
+        // Every matrix, interleaved, against its row-layout twin on a probe vector: the layouts sum in different
+        // orders (~1e-7 apart); a wrong layout or stale pointer is off by ~1.
+        auto same_product = [](const Weight& wi, const Weight& wr) {
+            std::vector<float> x(static_cast<size_t>(wi.cols)), yi(static_cast<size_t>(wi.rows)), yr(yi.size());
+            for (size_t q = 0; q < x.size(); ++q) x[q] = static_cast<float>(std::sin(0.37 * static_cast<double>(q)));
+            tensor::matmul(wi.type, wi.layout, wi.data, wi.rows, wi.cols, x.data(), 1, yi.data(), 1);
+            tensor::matmul(wr.type, wr.layout, wr.data, wr.rows, wr.cols, x.data(), 1, yr.data(), 1);
+            return nrms(yi.data(), yr.data(), static_cast<int>(yi.size()));
+        };
+        EXPECT_LT(same_product(mi->globals().output, mr->globals().output), 1e-5);
+        for (int il = 0; il < mi->hparams().n_layer; ++il) {
+            const LayerWeights &li = mi->layer(il), &lr = mr->layer(il);
+            EXPECT_EQ(li.wq.layout, tensor::WeightLayout::kInterleaved8);
+            EXPECT_LT(same_product(li.wq, lr.wq), 1e-5) << "layer " << il;
+            EXPECT_LT(same_product(li.wk, lr.wk), 1e-5) << "layer " << il;
+            EXPECT_LT(same_product(li.wv, lr.wv), 1e-5) << "layer " << il;
+            EXPECT_LT(same_product(li.wo, lr.wo), 1e-5) << "layer " << il;
+            EXPECT_LT(same_product(li.ffn_gate, lr.ffn_gate), 1e-5) << "layer " << il;
+            EXPECT_LT(same_product(li.ffn_up, lr.ffn_up), 1e-5) << "layer " << il;
+            EXPECT_LT(same_product(li.ffn_down, lr.ffn_down), 1e-5) << "layer " << il;
+        }
         const auto tokens = test_tokens(9, mi->n_vocab());
         Context ci(mi, ContextOptions{}), cr(mr, ContextOptions{});
         const auto li = eval_copy(ci, tokens, true), lr = eval_copy(cr, tokens, true);
-        // The layouts sum in different orders (~1e-7 apart). A last-bit difference in a hidden value can flip the
-        // rounding of one 8-bit activation, which moves that position's logits by ~1e-3 (seen: 1.4e-3 at one of 9
-        // positions for Q4_K); a layout or plumbing mistake moves every position by ~1.
-        int close = 0;
+        // End to end, a last-bit difference in a hidden value can flip the rounding of an 8-bit activation, and
+        // random-weight models amplify that: seen up to 1.6e-2 at some positions (Q4_K and Q6_K, depending on the
+        // seed). A layout or plumbing mistake moves every position by ~1.
         for (size_t r = 0; r < tokens.size(); ++r) {
             const double e = nrms(li.data() + r * mi->n_vocab(), lr.data() + r * mi->n_vocab(), mi->n_vocab());
-            EXPECT_LT(e, 1e-2) << "position " << r;
-            close += e < 1e-5;
+            EXPECT_LT(e, 5e-2) << "position " << r;
         }
-        EXPECT_GE(2 * close, static_cast<int>(tokens.size()));
+    }
+}
+
+// Matrices copied into the model's own huge-page buffers (ModelOptions::copy_weights) compute exactly what the
+// file's pages do, and the copy is accounted.
+TEST(Model, CopiedWeightsMatchTheFilesPages) {
+    for (const char* arch : {"llama", "gemma3"}) {
+        SCOPED_TRACE(arch);
+        SyntheticSpec s;
+        s.arch = arch;
+        s.n_embd = 256;
+        s.head_dim = 64;
+        s.n_ff = 512;
+        s.n_vocab = 264;
+        s.weight_type = TensorType::kQ6_K;
+        s.tied = true;
+        s.seed = 12;
+        const std::string path = temp_path(std::string("copy_") + arch);
+        write_synthetic_model(s, path);
+        ModelOptions in_file, copied;
+        in_file.interleave = copied.interleave = false;  // both in rows: only where the bytes live differs
+        in_file.copy_weights = false;
+        auto mf = Model::load(path, in_file);
+        auto mc = Model::load(path, copied);
+        std::filesystem::remove(path);
+        EXPECT_EQ(mf->copied_bytes(), 0u);
+        EXPECT_EQ(mc->copied_bytes(), mc->decode_weight_bytes());
+        EXPECT_NE(mc->globals().output.data, mf->globals().output.data);
+        EXPECT_NE(mc->globals().output.data, mc->globals().token_embd.data);  // the tied output has its own copy
+        const auto tokens = test_tokens(7, mf->n_vocab());
+        Context cf(mf, ContextOptions{}), cc(mc, ContextOptions{});
+        const auto lf = eval_copy(cf, tokens, true), lc = eval_copy(cc, tokens, true);
+        ASSERT_EQ(lf.size(), lc.size());
+        EXPECT_EQ(0, std::memcmp(lf.data(), lc.data(), lf.size() * sizeof(float)));
     }
 }
 
