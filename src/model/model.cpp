@@ -62,28 +62,40 @@ std::shared_ptr<const Model> Model::from_file(gguf::File file, const ModelOption
     }
     count(m->globals_.output);
 
-    // Matrices move into buffers of the model's own (huge pages), interleaved where a kernel exists for that.
-    auto copy = [&](Weight& w) {
-        const bool inter = opts.interleave && tensor::can_interleave(w.type, w.rows, w.cols);
-        if (!inter && !opts.copy_weights) return;
-        const size_t size = inter ? tensor::interleaved_bytes(w.type, w.rows, w.cols) : w.info->n_bytes;
-        tensor::WeightBuffer buf = tensor::alloc_weight_buffer(size);
-        if (inter) {
-            tensor::interleave_rows(w.type, w.data, w.rows, w.cols, buf.get());
-            w.layout = tensor::WeightLayout::kInterleaved8;
-            m->interleaved_bytes_ += size;
-        } else {
-            std::memcpy(buf.get(), w.data, size);
-        }
-        f.release_pages(w.data, w.info->n_bytes);  // the copy is used from now on (embedding rows re-fault)
-        w.data = buf.get();
-        m->copied_bytes_ += size;
-        m->copies_.push_back(std::move(buf));
-    };
+    // Matrices move into one buffer of the model's own (huge pages: tensor/memory.h), interleaved where a kernel
+    // exists for that, each at a 64-byte boundary. One buffer, not one per matrix, so that no matrix rounds up to
+    // a whole huge page of its own.
+    std::vector<Weight*> matrices;
     for (LayerWeights& l : m->layers_) {
-        for (Weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) copy(*w);
+        for (Weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) matrices.push_back(w);
     }
-    copy(m->globals_.output);  // a tied output gets its own copy; token_embd stays in the file's pages
+    matrices.push_back(&m->globals_.output);  // a tied output gets its own copy; token_embd stays in the file
+    auto interleaved = [&](const Weight& w) { return opts.interleave && tensor::can_interleave(w.type, w.rows, w.cols); };
+    auto copy_size = [&](const Weight& w) -> size_t {
+        if (interleaved(w)) return tensor::interleaved_bytes(w.type, w.rows, w.cols);
+        return opts.copy_weights ? w.info->n_bytes : 0;
+    };
+    size_t total = 0;
+    for (const Weight* w : matrices) total += (copy_size(*w) + 63) / 64 * 64;
+    if (total > 0) {
+        m->copies_ = tensor::alloc_weight_buffer(total);
+        uint8_t* next = m->copies_.get();
+        for (Weight* w : matrices) {
+            const size_t size = copy_size(*w);
+            if (size == 0) continue;
+            if (interleaved(*w)) {
+                tensor::interleave_rows(w->type, w->data, w->rows, w->cols, next);
+                w->layout = tensor::WeightLayout::kInterleaved8;
+                m->interleaved_bytes_ += size;
+            } else {
+                std::memcpy(next, w->data, size);
+            }
+            f.release_pages(w->data, w->info->n_bytes);  // the copy is used from now on (embedding rows re-fault)
+            w->data = next;
+            m->copied_bytes_ += size;
+            next += (size + 63) / 64 * 64;
+        }
+    }
 
     if (opts.verbose) std::fprintf(stderr, "%s\n", m->summary().c_str());
     return m;

@@ -75,7 +75,7 @@ private:
     GlobalWeights globals_;
     std::vector<LayerWeights> layers_;
     std::deque<std::vector<float>> owned_;  // float copies of non-F32 vectors
-    std::vector<tensor::WeightBuffer> copies_;  // matrices copied at load (interleaved or in rows)
+    tensor::WeightBuffer copies_;  // the matrices copied at load (interleaved or in rows)
     size_t copied_bytes_ = 0;
     size_t interleaved_bytes_ = 0;
     bool tied_ = false;

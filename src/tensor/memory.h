@@ -22,8 +22,4 @@ using WeightBuffer = std::unique_ptr<uint8_t[], AlignedFree>;
 // 1 MiB up). Throws std::bad_alloc when memory is exhausted.
 WeightBuffer alloc_weight_buffer(size_t bytes);
 
-// True when every page of [p, p + bytes) that is resident is a transparent huge page, as far as the kernel
-// reports it (/proc/self/smaps); false when it cannot tell. For tests and diagnostics, not the hot path.
-bool backed_by_huge_pages(const void* p, size_t bytes);
-
 }  // namespace ead::tensor
