@@ -10,7 +10,9 @@
 //   Q4_1, 160 bytes per 32 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row;  16..31  fp16 m of each row;  32..159  chunk t = 0..3 as in Q4_0
 //   Q5_0, 176 bytes per 32 columns (the size of 8 blocks):
-//     0..15     fp16 d of each row;  16..47  qh of row k (32 fifth bits) at 16 + 4k
+//     0..15     fp16 d of each row
+//     16..47    fifth bits: byte 4k+e holds those of row k's columns 4t+e at bit t and 16+4t+e at bit 4+t (t < 4),
+//               so one shift and one mask move the bits of a whole nibble chunk into place
 //     48..175   chunk t = 0..3 as in Q4_0
 //   Q8_0, 272 bytes per 32 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row;  16..271  chunk t = 0..7: bytes 4k..4k+3 are qs[4t..4t+3] of row k
@@ -116,7 +118,12 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                 } else if (type == TensorType::kQ5_0) {
                     const auto* blk = reinterpret_cast<const BlockQ5_0*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
-                    std::memcpy(out + 16 + 4 * k, blk->qh, 4);
+                    uint32_t qh;
+                    std::memcpy(&qh, blk->qh, 4);
+                    for (int e = 0; e < 4; ++e)
+                        for (int t = 0; t < 4; ++t)
+                            out[16 + 4 * k + e] |= static_cast<uint8_t>((qh >> (4 * t + e) & 1) << t |
+                                                                        (qh >> (16 + 4 * t + e) & 1) << (4 + t));
                     for (int t = 0; t < 4; ++t) std::memcpy(out + 48 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
                 } else if (type == TensorType::kQ8_0) {
                     const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
@@ -181,17 +188,6 @@ HWY_INLINE void prefetch_block(const uint8_t* p, int64_t bytes) {
     _mm_prefetch(reinterpret_cast<const char*>(p) + bytes - 1, _MM_HINT_T0);
 }
 
-// 0x10 in byte j of lane k where bit 8 * byte + shift + j of lane k of qh is set (j < 4): the fifth bits of four
-// consecutive columns of every row.
-HWY_INLINE __m256i q5_high_bits(__m256i qh, int byte, int shift) {
-    const __m256i ctrl = _mm256_add_epi8(_mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4,
-                                                          4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12),
-                                         _mm256_set1_epi8(static_cast<char>(byte)));
-    const __m256i bits = _mm256_set1_epi32(0x08040201 << shift);
-    const __m256i rep = _mm256_shuffle_epi8(qh, ctrl);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(rep, bits), bits), _mm256_set1_epi8(0x10));
-}
-
 // Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8), for the nibble formats
 // Q4_0, Q4_1 (a min m per row and block) and Q5_0 (a fifth bit per element).
 template <int NC, TensorType T>
@@ -218,9 +214,10 @@ HWY_INLINE void nibble_tile(const GemmArgs& a, int64_t r, int64_t j) {
             const __m256i v = load256(blk + kQs + 32 * t);
             lo[t] = _mm256_and_si256(v, m4);
             hi[t] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-            if constexpr (kFive) {
-                lo[t] = _mm256_or_si256(lo[t], q5_high_bits(qh, t / 2, 4 * (t % 2)));
-                hi[t] = _mm256_or_si256(hi[t], q5_high_bits(qh, 2 + t / 2, 4 * (t % 2)));
+            if constexpr (kFive) {  // bit t of each byte of qh to bit 4 (for lo), bit 4 + t to bit 4 (for hi)
+                const __m256i h16 = _mm256_set1_epi8(0x10);
+                lo[t] = _mm256_or_si256(lo[t], _mm256_and_si256(_mm256_slli_epi16(qh, 4 - t), h16));
+                hi[t] = _mm256_or_si256(hi[t], _mm256_and_si256(_mm256_srli_epi16(qh, t), h16));
             }
         }
         for (int c = 0; c < NC; ++c) {
@@ -516,13 +513,11 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
                 }
             s -= 8 * a.legacy.qsum[xb];
         } else if (q5) {
-            uint32_t qh;
-            std::memcpy(&qh, blk + 16 + 4 * k, 4);
             for (int t = 0; t < 4; ++t)
                 for (int e = 0; e < 4; ++e) {
-                    const uint8_t q = blk[48 + 32 * t + 4 * k + e];
+                    const uint8_t q = blk[48 + 32 * t + 4 * k + e], h = blk[16 + 4 * k + e];
                     const int c0 = 4 * t + e, c1 = 16 + 4 * t + e;
-                    s += ((q & 0xF) | ((qh >> c0 & 1) << 4)) * yq[c0] + ((q >> 4) | ((qh >> c1 & 1) << 4)) * yq[c1];
+                    s += ((q & 0xF) | ((h >> t & 1) << 4)) * yq[c0] + ((q >> 4) | ((h >> (4 + t) & 1) << 4)) * yq[c1];
                 }
             s -= 16 * a.legacy.qsum[xb];
         } else {
