@@ -199,10 +199,12 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
         run_groups(0, groups);
         return;
     }
-    // Each thread takes the next of about kChunksPerThread contiguous ranges when done with one (dynamic), so a
-    // thread slowed by the rest of the machine does not leave the other waiting at the end of the region.
-    constexpr int64_t kChunksPerThread = 8;
-    const int64_t n_chunks = std::min<int64_t>(groups, nt * kChunksPerThread);
+    // Each thread takes the next of up to kChunksPerThread contiguous ranges when done with one (dynamic), so a
+    // thread slowed by the rest of the machine does not leave the other waiting at the end of the region. Ranges
+    // keep at least kMinChunkWork: each starts its weight stream (and the kernels' prefetch) anew.
+    constexpr int64_t kChunksPerThread = 8, kMinChunkWork = 256 * 1024;
+    const int64_t n_chunks =
+        std::min<int64_t>(groups, std::clamp<int64_t>(work / kMinChunkWork, nt, nt * kChunksPerThread));
     const int64_t chunk = (groups + n_chunks - 1) / n_chunks;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
     for (int64_t c = 0; c < n_chunks; ++c) run_groups(c * chunk, std::min(groups, (c + 1) * chunk));
