@@ -1,11 +1,11 @@
 // Highway kernels for the K-quant weight formats against Q8_K activations.
 // Compiled once per target (foreach_target.h) and dispatched once per row range (gemm_k).
 //
-// AVX2 (Q4_K, Q5_K, Q6_K): each super-block of a weight row is unpacked once into eight 32-byte chunks of
-// unsigned quants in element order plus per-chunk 16-bit scale vectors, then multiplied against NC activation
-// rows with maddubs/madd; integer sums cover a whole super-block before one conversion to float. Mins (Q4_K,
-// Q5_K) and the -32 offset (Q6_K) use the activations' 16-element sums. Q2_K, Q3_K, Q8_K and other targets use
-// the scalar reference dot product.
+// AVX2 (Q2_K .. Q6_K): each super-block of a weight row is unpacked once into eight 32-byte chunks of unsigned
+// quants in element order plus per-chunk 16-bit scale vectors, then multiplied against NC activation rows with
+// maddubs/madd; integer sums cover a whole super-block before one conversion to float. Mins (Q2_K, Q4_K, Q5_K)
+// and the offsets of the signed formats (-4 for Q3_K, -32 for Q6_K) use the activations' 16-element sums. Q8_K
+// weights and other targets use the scalar reference dot product.
 #include "tensor/simd_targets.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -41,7 +41,8 @@ struct UnpackedK {
     __m256i q[8];   // chunk k: elements 32k..32k+31, unsigned quants
     __m256i sc[8];  // chunk k: the 16-bit scale of each of its elements' sub-block, as madd operands
     __m128i mins;   // Q4_K / Q5_K: mins of the 8 sub-blocks (i16)
-    __m256i sc16;   // Q6_K: the 16 scales (i16), for the offset correction
+    __m256i sc16;   // Q3_K / Q6_K: the 16 scales (i16), for the offset correction
+    __m256i min16;  // Q2_K: the 16 mins (i16)
     float d, dmin;
 };
 
@@ -68,8 +69,8 @@ HWY_INLINE void unpack_q4_k(const BlockQ4_K& b, UnpackedK* u) {
         u->q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
     }
     unpack_scales_k4(b.scales, u);
-    u->d = fp16_to_fp32(b.d);
-    u->dmin = fp16_to_fp32(b.dmin);
+    u->d = _cvtsh_ss(b.d);
+    u->dmin = _cvtsh_ss(b.dmin);
 }
 
 HWY_INLINE void unpack_q5_k(const BlockQ5_K& b, UnpackedK* u) {
@@ -86,8 +87,22 @@ HWY_INLINE void unpack_q5_k(const BlockQ5_K& b, UnpackedK* u) {
         u->q[2 * c + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), hi1);
     }
     unpack_scales_k4(b.scales, u);
-    u->d = fp16_to_fp32(b.d);
-    u->dmin = fp16_to_fp32(b.dmin);
+    u->d = _cvtsh_ss(b.d);
+    u->dmin = _cvtsh_ss(b.dmin);
+}
+
+// sc[k] for formats with 16 sub-blocks of 16 (scales: 16 x i16): chunk k covers sub-blocks 2k (lanes 0..7) and
+// 2k+1 (lanes 8..15).
+HWY_INLINE void expand_scales16(__m256i scales, UnpackedK* u) {
+    const __m256i lo = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(scales));
+    const __m256i hi = _mm256_broadcastsi128_si256(_mm256_extracti128_si256(scales, 1));
+    for (int k = 0; k < 8; ++k) {
+        const int kk = k % 4;
+        const __m256i ctrl =
+            _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(((4 * kk + 3) << 8) | (4 * kk + 2))),
+                             _mm_set1_epi16(static_cast<short>(((4 * kk + 1) << 8) | (4 * kk))));
+        u->sc[k] = _mm256_shuffle_epi8(k < 4 ? lo : hi, ctrl);
+    }
 }
 
 HWY_INLINE void unpack_q6_k(const BlockQ6_K& b, UnpackedK* u) {
@@ -105,21 +120,53 @@ HWY_INLINE void unpack_q6_k(const BlockQ6_K& b, UnpackedK* u) {
                                           _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
     }
     u->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
-    const __m256i lo = _mm256_broadcastsi128_si256(_mm256_castsi256_si128(u->sc16));
-    const __m256i hi = _mm256_broadcastsi128_si256(_mm256_extracti128_si256(u->sc16, 1));
+    expand_scales16(u->sc16, u);
+    u->d = _cvtsh_ss(b.d);
+    u->dmin = 0;
+}
+
+// Chunk k of a 2-bit plane: elements 32k .. 32k+31 are bits 2(k % 4) .. 2(k % 4)+1 of qs[32(k / 4) + 0..31].
+HWY_INLINE __m256i two_bits(const uint8_t* qs, int k) {
+    return _mm256_and_si256(_mm256_srli_epi16(load256(qs + 32 * (k / 4)), 2 * (k % 4)), _mm256_set1_epi8(3));
+}
+
+HWY_INLINE void unpack_q2_k(const BlockQ2_K& b, UnpackedK* u) {
+    for (int k = 0; k < 8; ++k) u->q[k] = two_bits(b.qs, k);
+    const __m128i s = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+    expand_scales16(_mm256_cvtepu8_epi16(_mm_and_si128(s, _mm_set1_epi8(0x0F))), u);
+    u->min16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), _mm_set1_epi8(0x0F)));
+    u->d = _cvtsh_ss(b.d);
+    u->dmin = _cvtsh_ss(b.dmin);
+}
+
+// Q3_K as unsigned quants q + 4 = low two bits | high bit << 2 (0..7); the 4 comes back through the bsums.
+HWY_INLINE void unpack_q3_k(const BlockQ3_K& b, UnpackedK* u) {
+    const __m256i hm = load256(b.hmask);
+    const __m256i four = _mm256_set1_epi8(4);
     for (int k = 0; k < 8; ++k) {
-        const int kk = k % 4;
-        const __m256i ctrl =
-            _mm256_set_m128i(_mm_set1_epi16(static_cast<short>(((4 * kk + 3) << 8) | (4 * kk + 2))),
-                             _mm_set1_epi16(static_cast<short>(((4 * kk + 1) << 8) | (4 * kk))));
-        u->sc[k] = _mm256_shuffle_epi8(k < 4 ? lo : hi, ctrl);
+        const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << (4 * (k / 4) + k % 4)));
+        const __m256i high = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four);
+        u->q[k] = _mm256_or_si256(two_bits(b.qs, k), high);
     }
-    u->d = fp16_to_fp32(b.d);
+    // Scale s (6 bits, minus 32): low nibble of scales[s] (s < 8) or high nibble of scales[s - 8], and bits
+    // 2(s / 4) .. 2(s / 4)+1 of scales[8 + s % 4] above them.
+    const __m128i m4 = _mm_set1_epi8(0x0F), m3 = _mm_set1_epi8(3);
+    const __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b.scales));
+    const __m128i low4 = _mm_unpacklo_epi64(_mm_and_si128(l, m4), _mm_and_si128(_mm_srli_epi16(l, 4), m4));
+    int32_t aux;
+    std::memcpy(&aux, b.scales + 8, 4);
+    const __m128i high2 = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(aux), _mm_setr_epi32(0, 2, 4, 6)), m3);
+    const __m128i sc8 = _mm_sub_epi8(_mm_or_si128(low4, _mm_slli_epi16(high2, 4)), _mm_set1_epi8(32));
+    u->sc16 = _mm256_cvtepi8_epi16(sc8);
+    expand_scales16(u->sc16, u);
+    u->d = _cvtsh_ss(b.d);
     u->dmin = 0;
 }
 
 template <TensorType T>
 HWY_INLINE void unpack_k(const uint8_t* block, UnpackedK* u) {
+    if constexpr (T == TensorType::kQ2_K) unpack_q2_k(*reinterpret_cast<const BlockQ2_K*>(block), u);
+    if constexpr (T == TensorType::kQ3_K) unpack_q3_k(*reinterpret_cast<const BlockQ3_K*>(block), u);
     if constexpr (T == TensorType::kQ4_K) unpack_q4_k(*reinterpret_cast<const BlockQ4_K*>(block), u);
     if constexpr (T == TensorType::kQ5_K) unpack_q5_k(*reinterpret_cast<const BlockQ5_K*>(block), u);
     if constexpr (T == TensorType::kQ6_K) unpack_q6_k(*reinterpret_cast<const BlockQ6_K*>(block), u);
@@ -127,6 +174,8 @@ HWY_INLINE void unpack_k(const uint8_t* block, UnpackedK* u) {
 
 template <TensorType T>
 constexpr size_t k_block_bytes() {
+    if constexpr (T == TensorType::kQ2_K) return sizeof(BlockQ2_K);
+    if constexpr (T == TensorType::kQ3_K) return sizeof(BlockQ3_K);
     if constexpr (T == TensorType::kQ4_K) return sizeof(BlockQ4_K);
     if constexpr (T == TensorType::kQ5_K) return sizeof(BlockQ5_K);
     return sizeof(BlockQ6_K);
@@ -141,10 +190,15 @@ HWY_INLINE void k_block_dot(const UnpackedK& u, const BlockQ8_K& x, __m256& acc,
         const __m256i p = _mm256_maddubs_epi16(u.q[k], load256(x.qs + 32 * k));
         isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, u.sc[k]));
     }
-    if constexpr (T == TensorType::kQ6_K) {
+    if constexpr (T == TensorType::kQ6_K || T == TensorType::kQ3_K) {
         const __m256i corr = _mm256_madd_epi16(u.sc16, load256(x.bsums));
-        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
+        isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, T == TensorType::kQ6_K ? 5 : 2));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * x.d), acc);
+    } else if constexpr (T == TensorType::kQ2_K) {
+        const __m256i m = _mm256_madd_epi16(u.min16, load256(x.bsums));
+        const __m128i msum = _mm_add_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * x.d), acc);
+        accm = _mm_fnmadd_ps(_mm_cvtepi32_ps(msum), _mm_set1_ps(u.dmin * x.d), accm);
     } else {
         const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums)),
                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(x.bsums + 8)));
@@ -273,6 +327,8 @@ void k_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
 
 void GemmK(const GemmArgs& a, int64_t r0, int64_t r1) {
     switch (a.type) {
+        case TensorType::kQ2_K: return k_rows<TensorType::kQ2_K>(a, r0, r1);
+        case TensorType::kQ3_K: return k_rows<TensorType::kQ3_K>(a, r0, r1);
         case TensorType::kQ4_K: return k_rows<TensorType::kQ4_K>(a, r0, r1);
         case TensorType::kQ5_K: return k_rows<TensorType::kQ5_K>(a, r0, r1);
         case TensorType::kQ6_K: return k_rows<TensorType::kQ6_K>(a, r0, r1);
