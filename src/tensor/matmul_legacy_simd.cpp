@@ -138,7 +138,10 @@ HWY_INLINE void legacy_tile(const GemmArgs& a, int64_t r, int64_t j) {
                 if constexpr (uses_corr(T))
                     s = _mm256_add_epi32(s, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.legacy.corr + xb * 8)));
                 acc[i][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(wd[i], dx), acc[i][c]);
-                if constexpr (LegacyFormat<T>::kHasMin) accm[i][c] += fp16_to_fp32(w[i][b].m) * a.legacy.s[xb];
+                if constexpr (LegacyFormat<T>::kHasMin) {  // one explicit FMA: the same rounding in every tile shape
+                    accm[i][c] = _mm_cvtss_f32(_mm_fmadd_ss(_mm_set_ss(_cvtsh_ss(w[i][b].m)),
+                                                            _mm_set_ss(a.legacy.s[xb]), _mm_set_ss(accm[i][c])));
+                }
             }
         }
     }
