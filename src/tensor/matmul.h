@@ -42,10 +42,11 @@ struct MatmulJob {
 // call wakes the threads once. At most 8 jobs; results are bit-identical to separate matmul calls.
 void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x, int64_t n, int n_threads);
 
-// Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K; rows a
+// Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K; rows a
 // multiple of 8, row length a multiple of the block).
 bool can_interleave(TensorType type, int64_t rows, int64_t cols);
-// Bytes of such a matrix in kInterleaved8 (as kRows for the 32-element types, 2.8% more for Q4_K); 0 if it has none.
+// Bytes of such a matrix in kInterleaved8 (as kRows for the 32-element types and Q6_K, 2.8% more for Q4_K and 2.3%
+// for Q5_K); 0 if it has none.
 size_t interleaved_bytes(TensorType type, int64_t rows, int64_t cols);
 // Rewrites `rows` rows of `cols` elements from kRows (src) to kInterleaved8 (dst: interleaved_bytes(), not
 // aliasing src). Does nothing unless can_interleave(type, rows, cols).

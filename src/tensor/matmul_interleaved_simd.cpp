@@ -1,5 +1,5 @@
-// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K and
-// Q6_K: the layouts and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
+// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K
+// and Q6_K: the layouts and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
 //
 // Rows 8g .. 8g+7 form group g, stored at g * interleaved_bytes(type, 8, cols). A group block covers the same
 // columns of the group's eight rows ("row k" below is row 8g+k):
@@ -22,6 +22,10 @@
 //     96..159   min of sub-block 2p+e of row k at 96 + 16p + 2k + e   (pairs, as madd operands)
 //     160..1183 chunk (c, t), c = 0..3, t = 0..7, at 160 + 32 * (8c + t): bytes 4k..4k+3 are
 //               qs[32c + 4t .. 32c + 4t + 3] of row k (low nibbles: sub-block 2c, high: sub-block 2c+1)
+//   Q5_K, 1440 bytes per 256 columns (8 blocks take 1408):
+//     0..1183   as Q4_K (the low four bits)
+//     1184..1439 chunk t = 0..7: bytes 4k..4k+3 are qh[4t..4t+3] of row k, so bit 2c (2c+1) of byte 4k+e is the
+//               fifth bit of the low (high) nibble of byte 4k+e of Q4_K chunk (c, t)
 //   Q6_K, 1680 bytes per 256 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row
 //     16..143   scale of sub-block 2p+e (16 columns each) of row k at 16 + 16p + 2k + e   (pairs, as madd operands)
@@ -50,8 +54,8 @@
 namespace ead::tensor::interleaved {
 // Bytes of one group block (eight rows) and columns it covers.
 constexpr int64_t kQ4_0Bytes = 144, kQ4_1Bytes = 160, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184,
-                  kQ6_KBytes = 1680;
-constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160;
+                  kQ5_KBytes = 1440, kQ6_KBytes = 1680;
+constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160, kQ5_KQh = 1184;
 constexpr int64_t kQ6_KScales = 16, kQ6_KQs = 144, kQ6_KSub = 96;  // kQ6_KSub: bytes of one sub-block's quants
 
 inline int64_t group_block_bytes(TensorType t) {
@@ -60,12 +64,15 @@ inline int64_t group_block_bytes(TensorType t) {
         case TensorType::kQ4_1: return kQ4_1Bytes;
         case TensorType::kQ5_0: return kQ5_0Bytes;
         case TensorType::kQ8_0: return kQ8_0Bytes;
+        case TensorType::kQ5_K: return kQ5_KBytes;
         case TensorType::kQ6_K: return kQ6_KBytes;
         default: return kQ4_KBytes;
     }
 }
 
-inline bool is_k_quant(TensorType t) { return t == TensorType::kQ4_K || t == TensorType::kQ6_K; }
+inline bool is_k_quant(TensorType t) {
+    return t == TensorType::kQ4_K || t == TensorType::kQ5_K || t == TensorType::kQ6_K;
+}
 }  // namespace ead::tensor::interleaved
 #endif
 
@@ -80,6 +87,7 @@ bool can_interleave(TensorType type, int64_t rows, int64_t cols) {
         case TensorType::kQ5_0:
         case TensorType::kQ8_0: return cols % kQK == 0;
         case TensorType::kQ4_K:
+        case TensorType::kQ5_K:
         case TensorType::kQ6_K: return cols % kQK_K == 0;
         default: return false;
     }
@@ -145,19 +153,25 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                         sub[32 * (j % 2) + 4 * k + e] |= static_cast<uint8_t>(lo << (j >= 2 ? 4 : 0));
                         sub[64 + 4 * k + e] |= static_cast<uint8_t>(hi << (2 * j));
                     }
-                } else {
-                    const auto* blk = reinterpret_cast<const BlockQ4_K*>(row) + b;
-                    std::memcpy(out + 2 * k, &blk->d, 2);
-                    std::memcpy(out + 16 + 2 * k, &blk->dmin, 2);
+                } else {  // Q4_K, and the low four bits of Q5_K
+                    const bool five = type == TensorType::kQ5_K;
+                    const auto* b4 = reinterpret_cast<const BlockQ4_K*>(row) + b;
+                    const auto* b5 = reinterpret_cast<const BlockQ5_K*>(row) + b;
+                    const uint8_t* scales = five ? b5->scales : b4->scales;
+                    const uint8_t* qs = five ? b5->qs : b4->qs;
+                    std::memcpy(out + 2 * k, five ? &b5->d : &b4->d, 2);
+                    std::memcpy(out + 16 + 2 * k, five ? &b5->dmin : &b4->dmin, 2);
                     for (int j = 0; j < 8; ++j) {
                         uint8_t sc, m;
-                        get_scale_min_k4(j, blk->scales, &sc, &m);
+                        get_scale_min_k4(j, scales, &sc, &m);
                         out[interleaved::kQ4_KScales + 8 * j + k] = sc;
                         out[interleaved::kQ4_KMins + 16 * (j / 2) + 2 * k + j % 2] = m;
                     }
                     for (int c = 0; c < 4; ++c)
                         for (int t = 0; t < 8; ++t)
-                            std::memcpy(out + interleaved::kQ4_KQs + 32 * (8 * c + t) + 4 * k, blk->qs + 32 * c + 4 * t, 4);
+                            std::memcpy(out + interleaved::kQ4_KQs + 32 * (8 * c + t) + 4 * k, qs + 32 * c + 4 * t, 4);
+                    if (five)
+                        for (int t = 0; t < 8; ++t) std::memcpy(out + interleaved::kQ5_KQh + 32 * t + 4 * k, b5->qh + 4 * t, 4);
                 }
             }
         }
@@ -183,21 +197,13 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
     return _mm256_set1_epi32(v);
 }
 
-// Prefetches each 64-byte line once, as the stream `distance` bytes ahead of the blocks being read reaches it.
-class Prefetcher {
-public:
-    Prefetcher(const uint8_t* start, int64_t distance)
-        : next_(reinterpret_cast<uintptr_t>(start + distance) & ~uintptr_t{63}), distance_(distance) {}
-    // Call before reading [p, p + bytes).
-    HWY_INLINE void ahead_of(const uint8_t* p, int64_t bytes) {
-        const uintptr_t end = reinterpret_cast<uintptr_t>(p + distance_ + bytes);
-        for (; next_ < end; next_ += 64) _mm_prefetch(reinterpret_cast<const char*>(next_), _MM_HINT_T0);
-    }
-
-private:
-    uintptr_t next_;
-    int64_t distance_;
-};
+// Prefetches the lines of one group block (kBytes bytes from p). Offsets 0, 64, ... below kBytes, straight-line:
+// blocks are contiguous, so with the next block's prefetches every line is touched, and no loop is run per block.
+template <int64_t kBytes>
+HWY_INLINE void prefetch_block(const uint8_t* p) {
+#pragma GCC unroll 32
+    for (int64_t off = 0; off < kBytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + off, _MM_HINT_T0);
+}
 // Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8), for the nibble formats
 // Q4_0, Q4_1 (a min m per row and block) and Q5_0 (a fifth bit per element).
 template <int NC, TensorType T>
@@ -212,10 +218,10 @@ HWY_INLINE void nibble_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    Prefetcher pf(base, prefetch_distance(nb * kBytes));
+    const int64_t pf = prefetch_distance(nb * kBytes);
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * kBytes;
-        if constexpr (NC == 1) pf.ahead_of(blk, kBytes);
+        if constexpr (NC == 1) prefetch_block<kBytes>(blk + pf);
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
         __m256i qh = _mm256_setzero_si256();
         if constexpr (kFive) qh = load256(blk + 16);
@@ -266,10 +272,10 @@ HWY_INLINE void q8_0_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    Prefetcher pf(base, prefetch_distance(nb * kQ8_0Bytes));
+    const int64_t pf = prefetch_distance(nb * kQ8_0Bytes);
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * kQ8_0Bytes;
-        if constexpr (NC == 1) pf.ahead_of(blk, kQ8_0Bytes);
+        if constexpr (NC == 1) prefetch_block<kQ8_0Bytes>(blk + pf);
         __m256i s[NC];
         for (int c = 0; c < NC; ++c) s[c] = _mm256_setzero_si256();
         for (int t = 0; t < 8; ++t) {
@@ -297,38 +303,54 @@ HWY_INLINE __m256i q4_k_scales(const uint8_t* blk, int j) {
     return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
 }
 
-template <int NC>
+// Bit b (< 8) of every byte moved to bit 4, the other bits of the byte anywhere but bit 4 (mask with 0x10).
+HWY_INLINE __m256i bit_to_4(__m256i v, int b) {
+    return b <= 4 ? _mm256_slli_epi16(v, 4 - b) : _mm256_srli_epi16(v, b - 4);
+}
+
+// Q4_K, and Q5_K (kFive: a fifth bit per quant).
+template <int NC, bool kFive>
 HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    constexpr int64_t kBytes = kFive ? kQ5_KBytes : kQ4_KBytes;
+    // Products of at most 2 * 127 * 15 (4 bits) or 2 * 127 * 31 (5 bits) per int16 lane: eight of them fit for
+    // 4 bits, four for 5 bits, so 5 bits widen after every four chunks.
+    constexpr int kWiden = kFive ? 4 : 8;
     const int64_t nb = a.cols / kQK_K;
-    const uint8_t* base = a.w + r / 8 * nb * kQ4_KBytes;
+    const uint8_t* base = a.w + r / 8 * nb * kBytes;
     const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), h16 = _mm256_set1_epi8(0x10);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    Prefetcher pf(base, prefetch_distance(nb * kQ4_KBytes));
+    const int64_t pf = prefetch_distance(nb * kBytes);
     for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = base + b * kQ4_KBytes;
-        if constexpr (NC == 1) pf.ahead_of(blk, kQ4_KBytes);
+        const uint8_t* blk = base + b * kBytes;
+        if constexpr (NC == 1) prefetch_block<kBytes>(blk + pf);
         __m256i isum[NC];
         for (int c = 0; c < NC; ++c) isum[c] = _mm256_setzero_si256();
         for (int cp = 0; cp < 4; ++cp) {  // sub-blocks 2cp (low nibbles) and 2cp+1 (high nibbles)
-            __m256i plo[NC], phi[NC];
-            for (int c = 0; c < NC; ++c) plo[c] = phi[c] = _mm256_setzero_si256();
-            for (int t = 0; t < 8; ++t) {
-                const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
-                const __m256i lo = _mm256_and_si256(v, m4);
-                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                for (int c = 0; c < NC; ++c) {
-                    const int8_t* yq = xk[(j + c) * nb + b].qs + 64 * cp + 4 * t;
-                    // Eight products of at most 15 * 127 * 2 per int16 lane: no overflow.
-                    plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
-                    phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
-                }
-            }
             const __m256i slo = q4_k_scales(blk, 2 * cp), shi = q4_k_scales(blk, 2 * cp + 1);
-            for (int c = 0; c < NC; ++c)
-                isum[c] = _mm256_add_epi32(isum[c],
-                                           _mm256_add_epi32(_mm256_madd_epi16(plo[c], slo), _mm256_madd_epi16(phi[c], shi)));
+            for (int t0 = 0; t0 < 8; t0 += kWiden) {
+                __m256i plo[NC], phi[NC];
+                for (int c = 0; c < NC; ++c) plo[c] = phi[c] = _mm256_setzero_si256();
+                for (int t = t0; t < t0 + kWiden; ++t) {
+                    const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
+                    __m256i lo = _mm256_and_si256(v, m4);
+                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    if constexpr (kFive) {
+                        const __m256i h = load256(blk + kQ5_KQh + 32 * t);
+                        lo = _mm256_or_si256(lo, _mm256_and_si256(bit_to_4(h, 2 * cp), h16));
+                        hi = _mm256_or_si256(hi, _mm256_and_si256(bit_to_4(h, 2 * cp + 1), h16));
+                    }
+                    for (int c = 0; c < NC; ++c) {
+                        const int8_t* yq = xk[(j + c) * nb + b].qs + 64 * cp + 4 * t;
+                        plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
+                        phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
+                    }
+                }
+                for (int c = 0; c < NC; ++c)
+                    isum[c] = _mm256_add_epi32(
+                        isum[c], _mm256_add_epi32(_mm256_madd_epi16(plo[c], slo), _mm256_madd_epi16(phi[c], shi)));
+            }
         }
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
         const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
@@ -367,10 +389,10 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const __m256i odd = _mm256_add_epi32(even, _mm256_set1_epi32(0x02020202));
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    Prefetcher pf(base, prefetch_distance(nb * kQ6_KBytes));
+    const int64_t pf = prefetch_distance(nb * kQ6_KBytes);
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * kQ6_KBytes;
-        if constexpr (NC == 1) pf.ahead_of(blk, kQ6_KBytes);
+        if constexpr (NC == 1) prefetch_block<kQ6_KBytes>(blk + pf);
         __m256i isum[NC], corr[NC];
         for (int c = 0; c < NC; ++c) isum[c] = corr[c] = _mm256_setzero_si256();
         for (int p = 0; p < 8; ++p) {  // sub-blocks 2p and 2p+1
@@ -416,7 +438,8 @@ HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
         case TensorType::kQ5_0: return nibble_tile<NC, TensorType::kQ5_0>(a, r, j);
         case TensorType::kQ8_0: return q8_0_tile<NC>(a, r, j);
         case TensorType::kQ6_K: return q6_k_tile<NC>(a, r, j);
-        default: return q4_k_tile<NC>(a, r, j);
+        case TensorType::kQ5_K: return q4_k_tile<NC, true>(a, r, j);
+        default: return q4_k_tile<NC, false>(a, r, j);
     }
 }
 
@@ -444,11 +467,12 @@ void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
 
 float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
     float sum = 0;
-    if (a.type == TensorType::kQ4_K) {
+    if (a.type == TensorType::kQ4_K || a.type == TensorType::kQ5_K) {
+        const bool five = a.type == TensorType::kQ5_K;
         const int64_t nb = a.cols / kQK_K;
         const auto* xk = static_cast<const BlockQ8_K*>(a.xk) + j * nb;
         for (int64_t b = 0; b < nb; ++b) {
-            const uint8_t* blk = base + b * kQ4_KBytes;
+            const uint8_t* blk = base + b * (five ? kQ5_KBytes : kQ4_KBytes);
             uint16_t dh, mh;
             std::memcpy(&dh, blk + 2 * k, 2);
             std::memcpy(&mh, blk + 16 + 2 * k, 2);
@@ -458,7 +482,8 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
                 int s = 0, ysum = 0;
                 for (int t = 0; t < 8; ++t)
                     for (int e = 0; e < 4; ++e) {
-                        const int q = (blk[kQ4_KQs + 32 * (8 * cp + t) + 4 * k + e] >> shift) & 0xF;
+                        int q = (blk[kQ4_KQs + 32 * (8 * cp + t) + 4 * k + e] >> shift) & 0xF;
+                        if (five) q |= ((blk[kQ5_KQh + 32 * t + 4 * k + e] >> sb) & 1) << 4;
                         const int y = xk[b].qs[32 * sb + 4 * t + e];
                         s += q * y;
                         ysum += y;

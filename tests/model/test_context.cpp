@@ -211,7 +211,8 @@ TEST(Model, InterleavedLayoutMatchesRowLayout) {
     };
     for (const C& c : {C{"llama", TensorType::kQ4_0, false, 64}, C{"qwen2", TensorType::kQ8_0, true, 64},
                        C{"gemma3", TensorType::kQ4_1, true, 64}, C{"qwen3", TensorType::kQ5_0, false, 64},
-                       C{"llama", TensorType::kQ4_K, false, 256}, C{"gemma3", TensorType::kQ6_K, true, 256}}) {
+                       C{"llama", TensorType::kQ4_K, false, 256}, C{"gemma3", TensorType::kQ6_K, true, 256},
+                       C{"qwen3", TensorType::kQ5_K, false, 256}}) {
         SCOPED_TRACE(std::string(c.arch) + " " + std::string(gguf::tensor_type_name(c.type)));
         SyntheticSpec s;
         s.arch = c.arch;

@@ -218,13 +218,13 @@ TEST_P(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
 
 INSTANTIATE_TEST_SUITE_P(Types, MatmulInterleaved,
                          ::testing::Values(TensorType::kQ4_0, TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ8_0,
-                                           TensorType::kQ4_K, TensorType::kQ6_K),
+                                           TensorType::kQ4_K, TensorType::kQ5_K, TensorType::kQ6_K),
                          [](const auto& info) { return std::string(gguf::tensor_type_name(info.param)); });
 
 TEST(MatmulInterleavedLayout, RefusesShapesWithoutKernel) {
     EXPECT_FALSE(can_interleave(TensorType::kQ4_0, 12, 64));  // rows not a multiple of 8
-    EXPECT_FALSE(can_interleave(TensorType::kQ5_K, 8, 256));  // no interleaved kernel for the type
-    EXPECT_EQ(0u, interleaved_bytes(TensorType::kQ5_K, 8, 256));
+    EXPECT_FALSE(can_interleave(TensorType::kQ2_K, 8, 256));  // no interleaved kernel for the type
+    EXPECT_EQ(0u, interleaved_bytes(TensorType::kQ2_K, 8, 256));
     EXPECT_FALSE(can_interleave(TensorType::kQ6_K, 8, 96));  // row length not a multiple of the block
     EXPECT_EQ(8 * sizeof(BlockQ6_K) * 2, interleaved_bytes(TensorType::kQ6_K, 16, 256));
     EXPECT_EQ(8 * sizeof(BlockQ4_0) * 2, interleaved_bytes(TensorType::kQ4_0, 8, 64));
