@@ -37,8 +37,9 @@ void BM_ReadBandwidth(benchmark::State& state) {
         std::memset(data.get(), 1, bytes);
     }
     for (auto _ : state) state.SetIterationTime(et::timed_read(data.get(), bytes, threads));
-    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(bytes) * static_cast<double>(state.iterations()) / 1e9,
-                                                benchmark::Counter::kIsRate);
+    state.counters["GB/s"] =
+        benchmark::Counter(static_cast<double>(bytes) * static_cast<double>(state.iterations()) / 1e9,
+                           benchmark::Counter::kIsRate);
     state.counters["threads"] = threads;
 }
 
@@ -167,7 +168,10 @@ const TensorType kTypes[] = {TensorType::kF32,  TensorType::kF16,  TensorType::k
 
 void register_all() {
     for (int t : {1, 2})
-        benchmark::RegisterBenchmark("BM_ReadBandwidth", BM_ReadBandwidth)->Arg(t)->UseManualTime()->Unit(benchmark::kMillisecond);
+        benchmark::RegisterBenchmark("BM_ReadBandwidth", BM_ReadBandwidth)
+            ->Arg(t)
+            ->UseManualTime()
+            ->Unit(benchmark::kMillisecond);
     const int64_t shapes[][2] = {{896, 4864}, {4864, 896}, {2048, 8192}, {8192, 2048}, {151936, 896}};
     for (TensorType type : kTypes) {
         for (int layout : {0, 1}) {

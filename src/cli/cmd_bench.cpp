@@ -168,7 +168,9 @@ int run(const BenchOptions& o) {
     const size_t bw_bytes = std::max<size_t>(size_t{64} << 20, static_cast<size_t>(o.bw_mib) << 20) / 256 * 256;
     tensor::WeightBuffer bw_buf = tensor::alloc_weight_buffer(bw_bytes);
     std::memset(bw_buf.get(), 1, bw_bytes);
-    auto read_gbs = [&](int nt) { return static_cast<double>(bw_bytes) / tensor::timed_read(bw_buf.get(), bw_bytes, nt) / 1e9; };
+    auto read_gbs = [&](int nt) {
+        return static_cast<double>(bw_bytes) / tensor::timed_read(bw_buf.get(), bw_bytes, nt) / 1e9;
+    };
 
     std::vector<Row> rows;
     for (int nt : threads) {

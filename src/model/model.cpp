@@ -70,7 +70,9 @@ std::shared_ptr<const Model> Model::from_file(gguf::File file, const ModelOption
         for (Weight* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) matrices.push_back(w);
     }
     matrices.push_back(&m->globals_.output);  // a tied output gets its own copy; token_embd stays in the file
-    auto interleaved = [&](const Weight& w) { return opts.interleave && tensor::can_interleave(w.type, w.rows, w.cols); };
+    auto interleaved = [&](const Weight& w) {
+        return opts.interleave && tensor::can_interleave(w.type, w.rows, w.cols);
+    };
     auto copy_size = [&](const Weight& w) -> size_t {
         if (interleaved(w)) return tensor::interleaved_bytes(w.type, w.rows, w.cols);
         return opts.copy_weights ? w.info->n_bytes : 0;

@@ -18,8 +18,8 @@ namespace ead::model {
 
 struct ModelOptions {
     bool verbose = false;  // print summary() to stderr after loading
-    // Copy the matrices that have an interleaved kernel (tensor::can_interleave: Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K) into that layout at
-    // load: faster products, at the cost of load time and of holding the copies in memory.
+    // Copy the matrices that have an interleaved kernel (tensor::can_interleave: Q4_0, Q4_1, Q5_0, Q8_0, Q4_K,
+    // Q5_K, Q6_K) into that layout at load: faster products, at the cost of load time.
     bool interleave = true;
     // Copy the other matrices a forward pass multiplies by (those left in GGUF's row layout) into memory of the
     // model's own as well. Like the interleaved copies it is backed by 2 MiB huge pages (tensor/memory.h), which

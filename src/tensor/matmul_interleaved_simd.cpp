@@ -1,5 +1,6 @@
 // Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K
-// and Q6_K: the layouts and the Highway kernels that use them. Compiled once per target (foreach_target.h), dispatched per row range.
+// and Q6_K: the layouts and the Highway kernels that use them. Compiled once per target (foreach_target.h),
+// dispatched per row range.
 //
 // Rows 8g .. 8g+7 form group g, stored at g * interleaved_bytes(type, 8, cols). A group block covers the same
 // columns of the group's eight rows ("row k" below is row 8g+k):
@@ -141,10 +142,12 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                     const auto* blk = reinterpret_cast<const BlockQ6_K*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
                     for (int sb = 0; sb < 16; ++sb)
-                        out[interleaved::kQ6_KScales + 16 * (sb / 2) + 2 * k + sb % 2] = static_cast<uint8_t>(blk->scales[sb]);
+                        out[interleaved::kQ6_KScales + 16 * (sb / 2) + 2 * k + sb % 2] =
+                            static_cast<uint8_t>(blk->scales[sb]);
                     for (int col = 0; col < kQK_K; ++col) {
-                        // GGUF's Q6_K: column col of half h = col / 128 is nibble (g >= 2) of ql[64h + 32(g & 1) + l]
-                        // and bits 2g..2g+1 of qh[32h + l], where g = (col % 128) / 32 and l = col % 32.
+                        // GGUF's Q6_K: column col of half h = col / 128 is nibble (g >= 2) of ql[64h + 32(g &
+                        // 1) + l] and bits 2g..2g+1 of qh[32h + l], where g = (col % 128) / 32 and l = col
+                        // % 32.
                         const int h = col / 128, g = col % 128 / 32, l = col % 32;
                         const int lo = (blk->ql[64 * h + 32 * (g & 1) + l] >> (g >= 2 ? 4 : 0)) & 0xF;
                         const int hi = (blk->qh[32 * h + l] >> (2 * g)) & 3;
@@ -169,9 +172,11 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                     }
                     for (int c = 0; c < 4; ++c)
                         for (int t = 0; t < 8; ++t)
-                            std::memcpy(out + interleaved::kQ4_KQs + 32 * (8 * c + t) + 4 * k, qs + 32 * c + 4 * t, 4);
+                            std::memcpy(out + interleaved::kQ4_KQs + 32 * (8 * c + t) + 4 * k,
+                                        qs + 32 * c + 4 * t, 4);
                     if (five)
-                        for (int t = 0; t < 8; ++t) std::memcpy(out + interleaved::kQ5_KQh + 32 * t + 4 * k, b5->qh + 4 * t, 4);
+                        for (int t = 0; t < 8; ++t)
+                            std::memcpy(out + interleaved::kQ5_KQh + 32 * t + 4 * k, b5->qh + 4 * t, 4);
                 }
             }
         }
@@ -394,8 +399,9 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
     // Byte shuffles turning lane k = (sc_2p, sc_2p+1) (int16) into (sc_2p, sc_2p) and (sc_2p+1, sc_2p+1).
-    const __m256i even = _mm256_add_epi32(_mm256_set1_epi32(0x01000100), _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C,
-                                                                                            0, 0x04040404, 0x08080808, 0x0C0C0C0C));
+    const __m256i even = _mm256_add_epi32(
+        _mm256_set1_epi32(0x01000100),
+        _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404, 0x08080808, 0x0C0C0C0C));
     const __m256i odd = _mm256_add_epi32(even, _mm256_set1_epi32(0x02020202));
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
@@ -406,7 +412,8 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
         __m256i isum[NC], corr[NC];
         for (int c = 0; c < NC; ++c) isum[c] = corr[c] = _mm256_setzero_si256();
         for (int p = 0; p < 8; ++p) {  // sub-blocks 2p and 2p+1
-            const __m256i sc = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales + 16 * p)));
+            const __m256i sc = _mm256_cvtepi8_epi16(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales + 16 * p)));
             for (int c = 0; c < NC; ++c) {
                 int32_t bs;
                 std::memcpy(&bs, xk[(j + c) * nb + b].bsums + 2 * p, 4);
@@ -416,25 +423,32 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
                 const int sb = 2 * p + e;
                 const uint8_t* sub = blk + kQ6_KQs + kQ6_KSub * sb;
                 const __m256i l0 = load256(sub), l1 = load256(sub + 32), h = load256(sub + 64);
-                const __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
-                const __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
-                const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
-                const __m256i q3 =
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                const __m256i q0 =
+                    _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+                const __m256i q1 =
+                    _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+                const __m256i q2 =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
+                const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
                 const __m256i scs = _mm256_shuffle_epi8(sc, e ? odd : even);
                 for (int c = 0; c < NC; ++c) {
                     const int8_t* yq = xk[(j + c) * nb + b].qs + 16 * sb;
                     // Two products of at most 63 * 128 per maddubs lane, two maddubs per sum: at most 32256.
-                    const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, bcast4(yq)), _mm256_maddubs_epi16(q1, bcast4(yq + 4)));
-                    const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(q2, bcast4(yq + 8)), _mm256_maddubs_epi16(q3, bcast4(yq + 12)));
-                    isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(p01, scs), _mm256_madd_epi16(p23, scs)));
+                    const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, bcast4(yq)),
+                                                         _mm256_maddubs_epi16(q1, bcast4(yq + 4)));
+                    const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(q2, bcast4(yq + 8)),
+                                                         _mm256_maddubs_epi16(q3, bcast4(yq + 12)));
+                    isum[c] = _mm256_add_epi32(
+                        isum[c], _mm256_add_epi32(_mm256_madd_epi16(p01, scs), _mm256_madd_epi16(p23, scs)));
                 }
             }
         }
         const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
         for (int c = 0; c < NC; ++c) {
             const __m256i s = _mm256_sub_epi32(isum[c], _mm256_slli_epi32(corr[c], 5));
-            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(d, _mm256_set1_ps(xk[(j + c) * nb + b].d)), acc[c]);
+            acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s),
+                                     _mm256_mul_ps(d, _mm256_set1_ps(xk[(j + c) * nb + b].d)), acc[c]);
         }
     }
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
