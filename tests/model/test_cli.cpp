@@ -101,6 +101,8 @@ TEST_F(CliTest, BenchJsonHasLlamaBenchFields) {
     EXPECT_EQ(j[1]["n_gen"], 4);
     EXPECT_EQ(j[1]["samples_ts"].size(), 2u);
     EXPECT_GT(j[1]["bandwidth_fraction"].get<double>(), 0.0);
+    EXPECT_TRUE(j[0]["bandwidth_fraction"].is_null());  // prompt processing: no weights-per-token figure
+    EXPECT_GT(j[0]["bandwidth_gbs"].get<double>(), 0.0);  // the read baseline, measured beside every test
     const auto md = test::run_cli("bench -m " + model_ + " -t 1 -p 8 -n 4 -r 1 --bw-mib 16");
     ASSERT_EQ(md.exit_code, 0) << md.out;
     EXPECT_NE(md.out.find("| tg4 |"), std::string::npos) << md.out;
