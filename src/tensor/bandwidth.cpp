@@ -15,7 +15,6 @@
 #include <cstring>
 
 #include "tensor/bandwidth.h"
-#include "tensor/memory.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ead::tensor {
@@ -64,16 +63,6 @@ double timed_read(const void* p, size_t bytes, int n_threads) {
     volatile uint64_t sink = total;  // keeps the reads
     (void)sink;
     return s;
-}
-
-double measure_read_bandwidth(size_t bytes, int n_threads, int reps) {
-    bytes = std::max<size_t>(bytes, size_t{1} << 20) / 256 * 256;
-    WeightBuffer buf = alloc_weight_buffer(bytes);
-    std::memset(buf.get(), 1, bytes);  // touch every page before timing
-    double best = 0;
-    for (int rep = 0; rep < std::max(1, reps); ++rep)
-        best = std::max(best, static_cast<double>(bytes) / timed_read(buf.get(), bytes, n_threads));
-    return best;
 }
 
 }  // namespace ead::tensor

@@ -14,8 +14,4 @@ uint64_t read_stream(const void* p, size_t bytes);
 // bytes a multiple of 256). Benchmarks time this over the very memory a kernel streams, right beside it.
 double timed_read(const void* p, size_t bytes, int n_threads);
 
-// Best of `reps` passes reading a fresh buffer of `bytes` (far larger than the caches; allocated like weights,
-// tensor/memory.h) with n_threads threads, each reading a contiguous share, in bytes per second.
-double measure_read_bandwidth(size_t bytes, int n_threads, int reps = 5);
-
 }  // namespace ead::tensor

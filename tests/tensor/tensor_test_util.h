@@ -8,9 +8,15 @@
 
 #include "gguf/types.h"
 #include "tensor/blocks.h"
+#include "tensor/simd_targets.h"
 #include "tensor/type_traits.h"
 
 namespace ead::tensor::testutil {
+
+// Restores dispatch to the best target when a test leaves, whatever target it forced.
+struct TargetGuard {
+    ~TargetGuard() { force_simd_target(0); }
+};
 
 inline std::vector<float> gaussian(size_t n, std::mt19937& rng, float sigma = 1.0f) {
     std::normal_distribution<float> nd(0.0f, sigma);

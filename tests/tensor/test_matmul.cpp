@@ -21,17 +21,13 @@ namespace ead::tensor {
 namespace {
 
 using testutil::gaussian;
+using testutil::TargetGuard;
 using testutil::random_weights;
 
 const TensorType kAllTypes[] = {TensorType::kF32,  TensorType::kF16,  TensorType::kBF16, TensorType::kQ4_0,
                                 TensorType::kQ4_1, TensorType::kQ5_0, TensorType::kQ5_1, TensorType::kQ8_0,
                                 TensorType::kQ2_K, TensorType::kQ3_K, TensorType::kQ4_K, TensorType::kQ5_K,
                                 TensorType::kQ6_K, TensorType::kQ8_K};
-
-// Restores all targets when a test leaves.
-struct TargetGuard {
-    ~TargetGuard() { force_simd_target(0); }
-};
 
 struct Shape {
     int64_t rows, blocks, n;

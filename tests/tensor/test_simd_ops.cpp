@@ -24,6 +24,7 @@ namespace ead::tensor {
 namespace {
 
 using testutil::gaussian;
+using testutil::TargetGuard;
 using testutil::random_weights;
 
 const int64_t kLengths[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100, 1000, 4099};
@@ -34,10 +35,6 @@ constexpr double kU = 0x1p-24;
 // -87.3 lands there (and the references overflow exp(|x|) to inf above 88.7, giving 0 where the fast ops give
 // a tiny subnormal), so every approximate comparison also allows this absolute slack.
 constexpr double kTiny = 1e-38;
-
-struct TargetGuard {
-    ~TargetGuard() { force_simd_target(0); }
-};
 
 // Runs body() once for each compiled target, with dispatch forced to it.
 template <class F>
