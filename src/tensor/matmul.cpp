@@ -1,10 +1,12 @@
 // Matrix products: activations are quantized once per row of x to the weight type's vec_dot_type, then the
-// Highway kernels (matmul_*_simd.cpp) compute row ranges, one range per thread.
+// Highway kernels (matmul_*_simd.cpp) compute ranges of output rows, split among the threads.
 #include "tensor/matmul.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -131,6 +133,45 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
     }
 }
 
+// Chunks 0 .. n-1 split into contiguous shares, one per thread. take(me) returns the front chunk of share me,
+// or once that is empty the back chunk of another share, or -1 when every chunk is taken. Each share's front
+// and back live in one atomic word, so an owner and a thief never take the same chunk.
+class StealingShares {
+  public:
+    static constexpr int kMaxThreads = 64;
+    StealingShares(int64_t n_chunks, int n_threads) : n_(std::clamp(n_threads, 1, kMaxThreads)) {
+        for (int i = 0; i < n_; ++i)
+            state_[i].value.store(pack(n_chunks * i / n_, n_chunks * (i + 1) / n_), std::memory_order_relaxed);
+    }
+    int64_t take(int me) {
+        if (me >= n_) return -1;
+        if (const int64_t c = take_from(me, true); c >= 0) return c;
+        for (int k = 1; k < n_; ++k)
+            if (const int64_t c = take_from((me + k) % n_, false); c >= 0) return c;
+        return -1;
+    }
+
+  private:
+    static uint64_t pack(int64_t front, int64_t back) {
+        return static_cast<uint64_t>(front) << 32 | static_cast<uint64_t>(back);
+    }
+    int64_t take_from(int share, bool front) {
+        auto& st = state_[share].value;
+        uint64_t cur = st.load(std::memory_order_relaxed);
+        for (;;) {
+            const int64_t f = static_cast<int64_t>(cur >> 32), b = static_cast<int64_t>(cur & 0xFFFFFFFFu);
+            if (f >= b) return -1;
+            const uint64_t next = front ? pack(f + 1, b) : pack(f, b - 1);
+            if (st.compare_exchange_weak(cur, next, std::memory_order_relaxed)) return front ? f : b - 1;
+        }
+    }
+    struct alignas(64) Share {  // one cache line each: owners do not contend with each other
+        std::atomic<uint64_t> value;  // front << 32 | back: chunks [front, back) are left
+    };
+    int n_;
+    Share state_[kMaxThreads];
+};
+
 }  // namespace
 
 void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const float* x, int64_t n, float* y,
@@ -199,9 +240,25 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
         run_groups(0, groups);
         return;
     }
-    // Each thread takes the next of up to kChunksPerThread contiguous ranges when done with one (dynamic), so a
-    // thread slowed by the rest of the machine does not leave the other waiting at the end of the region. Ranges
-    // keep at least kMinChunkWork: each starts its weight stream (and the kernels' prefetch) anew.
+    if (n == 1) {
+        // Matrix x vector, bound by memory: each thread owns a contiguous share of the row groups and streams
+        // it front to back in chunks of kChunkBytes of weights; a thread done with its share takes chunks
+        // from the back of the others'. So equal threads finish together (measured: 3-5% faster decoding than
+        // handing out eight chunks per thread in turn, where an odd count left one thread a chunk more), and
+        // a thread slowed by the rest of the machine does not leave the other waiting.
+        constexpr int64_t kChunkBytes = 64 * 1024;
+        const int64_t chunk = std::max<int64_t>(1, groups * kChunkBytes / std::max<int64_t>(1, work));
+        StealingShares shares((groups + chunk - 1) / chunk, nt);
+#pragma omp parallel num_threads(nt)
+        {
+            const int me = omp_get_thread_num();
+            for (int64_t c; (c = shares.take(me)) >= 0;)
+                run_groups(c * chunk, std::min(groups, (c + 1) * chunk));
+        }
+        return;
+    }
+    // Matrix x matrix, bound by arithmetic: up to kChunksPerThread ranges per thread, handed out in turn (the
+    // shares above were 3-5% slower here).
     constexpr int64_t kChunksPerThread = 8, kMinChunkWork = 256 * 1024;
     const int64_t n_chunks =
         std::min<int64_t>(groups, std::clamp<int64_t>(work / kMinChunkWork, nt, nt * kChunksPerThread));

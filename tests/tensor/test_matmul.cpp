@@ -141,6 +141,52 @@ TEST_P(MatmulTest, ThreadsBitExactOnLargerShapes) {
     }
 }
 
+// One matmul_many call over products of several types and layouts, n = 1, megabytes of weights: the threads
+// split it into many chunks (and take from each other's shares). Every output row must be written once, with
+// the single-threaded bits, which equal separate products.
+TEST(MatmulMany, ThreadsWriteEveryRowAsOneThreadDoes) {
+    std::mt19937 rng(7);
+    const int64_t cols = 1024;
+    struct Product {
+        TensorType type;
+        WeightLayout layout;
+        int64_t rows;
+    };
+    const Product products[] = {{TensorType::kQ4_0, WeightLayout::kInterleaved8, 1200},
+                                {TensorType::kQ6_K, WeightLayout::kRows, 301},
+                                {TensorType::kQ8_0, WeightLayout::kInterleaved8, 640},
+                                {TensorType::kQ4_K, WeightLayout::kRows, test::quick() ? 33 : 1003}};
+    std::vector<std::vector<uint8_t>> weights;
+    std::vector<MatmulJob> jobs;
+    std::vector<std::vector<float>> single;
+    const auto x = gaussian(static_cast<size_t>(cols), rng);
+    for (const Product& p : products) {
+        auto w = random_weights(p.type, p.rows, cols, rng);
+        if (p.layout == WeightLayout::kInterleaved8) {
+            std::vector<uint8_t> wi(interleaved_bytes(p.type, p.rows, cols));
+            interleave_rows(p.type, w.data(), p.rows, cols, wi.data());
+            w = std::move(wi);
+        }
+        single.emplace_back(static_cast<size_t>(p.rows));
+        matmul(p.type, p.layout, w.data(), p.rows, cols, x.data(), 1, single.back().data(), 1);
+        weights.push_back(std::move(w));
+    }
+    for (int threads : {1, 2, 3, 5}) {
+        std::vector<std::vector<float>> y;
+        jobs.clear();
+        for (size_t i = 0; i < std::size(products); ++i) {
+            y.emplace_back(static_cast<size_t>(products[i].rows), std::nanf(""));
+            jobs.push_back(
+                {products[i].type, products[i].layout, weights[i].data(), products[i].rows, nullptr});
+        }
+        for (size_t i = 0; i < jobs.size(); ++i) jobs[i].y = y[i].data();
+        matmul_many(jobs.data(), static_cast<int>(jobs.size()), cols, x.data(), 1, threads);
+        for (size_t i = 0; i < jobs.size(); ++i)
+            ASSERT_EQ(0, std::memcmp(y[i].data(), single[i].data(), y[i].size() * 4))
+                << "product " << i << ", " << threads << " threads";
+    }
+}
+
 TEST(Matmul, DequantizeRowMatchesToFloat) {
     std::mt19937 rng(5);
     for (TensorType type : kAllTypes) {
