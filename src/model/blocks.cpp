@@ -1,5 +1,7 @@
 #include "model/blocks.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
@@ -13,15 +15,14 @@ namespace ead::model {
 
 namespace {
 
-// Attention scores held at once per KV head: attn_chunk * group * n_ctx floats stay under this.
+// Attention scores held at once: lanes * chunk * group * n_ctx floats stay under this (attend).
 constexpr int64_t kScoresBudget = 1 << 22;
 
 size_t sz(int64_t n) { return static_cast<size_t>(n); }
 
 }  // namespace
 
-void ForwardBuffers::allocate(const HParams& hp, int n_batch, int n_ctx) {
-    const int group = hp.n_head / hp.n_head_kv;
+void ForwardBuffers::allocate(const HParams& hp, int n_batch) {
     x.assign(sz(int64_t{n_batch} * hp.n_embd), 0.0f);
     h.assign(x.size(), 0.0f);
     o.assign(x.size(), 0.0f);
@@ -31,11 +32,7 @@ void ForwardBuffers::allocate(const HParams& hp, int n_batch, int n_ctx) {
     v.assign(k.size(), 0.0f);
     gate.assign(sz(int64_t{n_batch} * hp.n_ff), 0.0f);
     up.assign(gate.size(), 0.0f);
-    attn_chunk = static_cast<int>(std::clamp<int64_t>(kScoresBudget / (int64_t{group} * n_ctx), 1, n_batch));
-    qg.assign(sz(int64_t{attn_chunk} * group * hp.head_dim), 0.0f);
-    og.assign(qg.size(), 0.0f);
-    scores.assign(sz(int64_t{attn_chunk} * group * n_ctx), 0.0f);
-    vt.assign(sz(int64_t{hp.head_dim} * n_ctx), 0.0f);
+    lanes.clear();
 }
 
 namespace blocks {
@@ -96,51 +93,85 @@ void head_norm(const ForwardPass& p, const Weight& w, float* y, int n_heads) {
     }
 }
 
-// Softmax attention of the queries in p.buf.q against the cache of layer il → p.buf.attn.
-void attend(ForwardPass& p, int il) {
+// Softmax attention of KV head g's query heads in p.buf.q against the cache of layer il → p.buf.attn, chunk
+// query rows at a time in `lane`'s scratch, matrix products on `threads` threads.
+void attend_head(ForwardPass& p, int il, int g, int chunk, ForwardBuffers::AttentionLane& lane, int threads) {
     const HParams& hp = p.hp;
     ForwardBuffers& b = p.buf;
     const int group = hp.n_head / hp.n_head_kv;
     const int hd = hp.head_dim;
     const int window = hp.is_swa(il) ? hp.sliding_window : 0;
-    for (int g = 0; g < hp.n_head_kv; ++g) {
-        for (int t0 = 0; t0 < p.n_tokens; t0 += b.attn_chunk) {
-            const int t1 = std::min(p.n_tokens, t0 + b.attn_chunk);
-            const int n_rows = (t1 - t0) * group;  // rows (t, head in group)
-            const int j_lo = window ? std::max(0, p.n_past + t0 - window + 1) : 0;
-            const int j_hi = p.n_past + t1;  // keys [j_lo, j_hi)
-            const int nj = j_hi - j_lo;
-            // qg[(t - t0) * group + hg][hd]: the group's heads are adjacent in each token's q row.
-            for (int t = t0; t < t1; ++t) {
-                std::memcpy(b.qg.data() + sz(int64_t{t - t0} * group * hd),
-                            b.q.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
-                            sz(int64_t{group} * hd) * sizeof(float));
-            }
-            // scores[row][nj] = q · k_j
-            tensor::matmul(p.kv.type(), p.kv.keys(il, g, j_lo), nj, hd, b.qg.data(), n_rows, b.scores.data(),
-                           p.n_threads);
-            // Mask, scale and softmax each row (rows are independent: threads only pay off for long prefills).
-#pragma omp parallel for num_threads(p.n_threads) schedule(static) if (int64_t{n_rows} * nj >= (1 << 16))
-            for (int r = 0; r < n_rows; ++r) {
-                const int pos = p.n_past + t0 + r / group;
-                const int lo = (window ? std::max(0, pos - window + 1) : 0) - j_lo;  // valid columns [lo, hi)
-                const int hi = pos + 1 - j_lo;
-                float* s = b.scores.data() + sz(int64_t{r} * nj);
-                std::fill(s, s + lo, 0.0f);
-                std::fill(s + hi, s + nj, 0.0f);
-                tensor::scale(s + lo, hp.attn_scale, hi - lo);
-                tensor::softmax(s + lo, hi - lo);
-            }
-            // og[row][hd] = sum_j p_j v_j
-            p.kv.values_transposed(il, g, j_lo, nj, b.vt.data());
-            tensor::matmul(tensor::TensorType::kF32, b.vt.data(), hd, nj, b.scores.data(), n_rows, b.og.data(),
-                           p.n_threads);
-            for (int t = t0; t < t1; ++t) {
-                std::memcpy(b.attn.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
-                            b.og.data() + sz(int64_t{t - t0} * group * hd), sz(int64_t{group} * hd) * sizeof(float));
-            }
+    for (int t0 = 0; t0 < p.n_tokens; t0 += chunk) {
+        const int t1 = std::min(p.n_tokens, t0 + chunk);
+        const int n_rows = (t1 - t0) * group;  // rows (t, head in group)
+        const int j_lo = window ? std::max(0, p.n_past + t0 - window + 1) : 0;
+        const int j_hi = p.n_past + t1;  // keys [j_lo, j_hi)
+        const int nj = j_hi - j_lo;
+        // qg[(t - t0) * group + hg][hd]: the group's heads are adjacent in each token's q row.
+        for (int t = t0; t < t1; ++t) {
+            std::memcpy(lane.qg.data() + sz(int64_t{t - t0} * group * hd),
+                        b.q.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
+                        sz(int64_t{group} * hd) * sizeof(float));
+        }
+        // scores[row][nj] = q · k_j
+        tensor::matmul(p.kv.type(), p.kv.keys(il, g, j_lo), nj, hd, lane.qg.data(), n_rows,
+                       lane.scores.data(), threads);
+        // Mask, scale and softmax each row (rows are independent: threads only pay off for long prefills).
+#pragma omp parallel for num_threads(threads) \
+    schedule(static) if (threads > 1 && int64_t{n_rows} * nj >= (1 << 16))
+        for (int r = 0; r < n_rows; ++r) {
+            const int pos = p.n_past + t0 + r / group;
+            const int lo = (window ? std::max(0, pos - window + 1) : 0) - j_lo;  // valid columns [lo, hi)
+            const int hi = pos + 1 - j_lo;
+            float* s = lane.scores.data() + sz(int64_t{r} * nj);
+            std::fill(s, s + lo, 0.0f);
+            std::fill(s + hi, s + nj, 0.0f);
+            tensor::scale(s + lo, hp.attn_scale, hi - lo);
+            tensor::softmax(s + lo, hi - lo);
+        }
+        // og[row][hd] = sum_j p_j v_j
+        p.kv.values_transposed(il, g, j_lo, nj, lane.vt.data());
+        tensor::matmul(tensor::TensorType::kF32, lane.vt.data(), hd, nj, lane.scores.data(), n_rows,
+                       lane.og.data(), threads);
+        for (int t = t0; t < t1; ++t) {
+            std::memcpy(b.attn.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
+                        lane.og.data() + sz(int64_t{t - t0} * group * hd),
+                        sz(int64_t{group} * hd) * sizeof(float));
         }
     }
+}
+
+// Attention of every KV head. KV heads run side by side, one per thread, when there are several and either
+// one token (decoding: each head's products are too small to split) or as many per thread; otherwise one
+// after the other, each head's products split among the threads.
+void attend(ForwardPass& p, int il) {
+    const HParams& hp = p.hp;
+    ForwardBuffers& b = p.buf;
+    const int group = hp.n_head / hp.n_head_kv;
+    const int n_ctx = p.kv.n_ctx();
+    const bool by_head =
+        p.n_threads > 1 && hp.n_head_kv > 1 && (p.n_tokens == 1 || hp.n_head_kv % p.n_threads == 0);
+    const int n_lanes = by_head ? std::min(p.n_threads, hp.n_head_kv) : 1;
+    // Query rows per chunk: the lanes' scores together stay under kScoresBudget floats.
+    const int chunk = static_cast<int>(
+        std::clamp<int64_t>(kScoresBudget / (int64_t{n_lanes} * group * n_ctx), 1, p.n_tokens));
+    if (b.lanes.size() < sz(n_lanes)) b.lanes.resize(sz(n_lanes));
+    for (int l = 0; l < n_lanes; ++l) {
+        auto& lane = b.lanes[sz(l)];
+        auto grow = [](std::vector<float>& v, int64_t n) {
+            if (v.size() < sz(n)) v.resize(sz(n));
+        };
+        grow(lane.qg, int64_t{chunk} * group * hp.head_dim);
+        grow(lane.og, int64_t{chunk} * group * hp.head_dim);
+        grow(lane.scores, int64_t{chunk} * group * n_ctx);
+        grow(lane.vt, int64_t{hp.head_dim} * n_ctx);
+    }
+    if (n_lanes == 1) {
+        for (int g = 0; g < hp.n_head_kv; ++g) attend_head(p, il, g, chunk, b.lanes[0], p.n_threads);
+        return;
+    }
+#pragma omp parallel for num_threads(n_lanes) schedule(static)
+    for (int g = 0; g < hp.n_head_kv; ++g) attend_head(p, il, g, chunk, b.lanes[sz(omp_get_thread_num())], 1);
 }
 
 }  // namespace

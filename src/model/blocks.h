@@ -25,14 +25,17 @@ struct ForwardBuffers {
     std::vector<float> attn;  // [n_batch][n_head * head_dim]  attention output before wo
     std::vector<float> gate;  // [n_batch][n_ff]
     std::vector<float> up;    // [n_batch][n_ff]
-    // attention, per KV head and chunk of attn_chunk query rows:
-    int attn_chunk = 1;
-    std::vector<float> qg;      // [attn_chunk * group][head_dim]  queries of one KV head's group
-    std::vector<float> scores;  // [attn_chunk * group][n_ctx]     scores, then probabilities
-    std::vector<float> vt;      // [head_dim][n_ctx]               values of one KV head, transposed, as float
-    std::vector<float> og;      // [attn_chunk * group][head_dim]  attention output of the group
+    // Attention scratch, one lane per KV head computed at once (blocks.cpp: attend). Sized on first use for
+    // the chunk of query rows that pass needs, then reused.
+    struct AttentionLane {
+        std::vector<float> qg;      // [chunk * group][head_dim]  queries of one KV head's group
+        std::vector<float> scores;  // [chunk * group][n_ctx]     scores, then probabilities
+        std::vector<float> vt;      // [head_dim][n_ctx]          values of one KV head, transposed, as float
+        std::vector<float> og;      // [chunk * group][head_dim]  attention output of the group
+    };
+    std::vector<AttentionLane> lanes;
 
-    void allocate(const HParams& hp, int n_batch, int n_ctx);
+    void allocate(const HParams& hp, int n_batch);
 };
 
 // The state of one forward pass over n_tokens tokens at positions [n_past, n_past + n_tokens).

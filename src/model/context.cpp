@@ -36,7 +36,7 @@ Context::Context(std::shared_ptr<const Model> model, const ContextOptions& opts)
           opts.kv_type) {
     if (opts.n_batch <= 0) throw std::invalid_argument("n_batch " + std::to_string(opts.n_batch) + " must be positive");
     set_n_threads(opts.n_threads);
-    buf_.allocate(model_->hparams(), n_batch_, n_ctx_);
+    buf_.allocate(model_->hparams(), n_batch_);
     logits_.assign(static_cast<size_t>(model_->n_vocab()), 0.0f);
 }
 

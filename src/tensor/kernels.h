@@ -21,6 +21,13 @@ struct ActLegacy {
     const int32_t* qsum = nullptr;  // qsum + j * nb: sum(qs) of each block
 };
 
+// Row x (cols floats, a multiple of 32) to Q8_0 in the split layout above: qs, d, corr, s and qsum of that row.
+// Bit-identical to from_float_q8_0 (quant_act_simd.cpp).
+void quantize_act_q8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr, float* s,
+                       int32_t* qsum);
+// Row x (cols a multiple of 256) to BlockQ8_K; bit-identical to from_float_q8_k.
+void quantize_act_q8_k(const float* x, void* dst, int64_t cols);
+
 // One matrix product, row range [r0, r1) computed by a kernel call.
 struct GemmArgs {
     TensorType type;

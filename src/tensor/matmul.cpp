@@ -38,29 +38,6 @@ Family family(TensorType t) {
 
 size_t align_up(size_t v) { return (v + 63) & ~size_t{63}; }
 
-// Quantizes one row of cols floats to Q8_0 in the split layout of ActLegacy (bit-identical to from_float_q8_0).
-void quantize_legacy_row(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr, float* s,
-                         int32_t* qsum) {
-    for (int64_t b = 0; b < cols / kQK; ++b) {
-        const float* xb = x + b * kQK;
-        float amax = 0;
-        for (int e = 0; e < kQK; ++e) amax = std::max(amax, std::fabs(xb[e]));
-        const float dd = amax / 127.0f;
-        const float id = dd != 0 ? 1.0f / dd : 0.0f;
-        int8_t* q = qs + b * kQK;
-        for (int e = 0; e < kQK; ++e) q[e] = static_cast<int8_t>(nearest_int(xb[e] * id));
-        d[b] = fp16_to_fp32(fp32_to_fp16(dd));
-        int total = 0;
-        for (int k = 0; k < 8; ++k) {
-            const int lane = q[4 * k] + q[4 * k + 1] + q[4 * k + 2] + q[4 * k + 3];
-            corr[b * 8 + k] = -offset * lane;
-            total += lane;
-        }
-        s[b] = d[b] * static_cast<float>(total);
-        qsum[b] = total;
-    }
-}
-
 void run_rows(const GemmArgs& a, WeightLayout layout, int64_t r0, int64_t r1) {
     if (layout == WeightLayout::kInterleaved8) return gemm_interleaved(a, r0, r1);
     switch (family(a.type)) {
@@ -108,8 +85,8 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
             auto* qsum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
 #pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 8192)
             for (int64_t j = 0; j < n; ++j)
-                quantize_legacy_row(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8,
-                                    s + j * nb, qsum + j * nb);
+                quantize_act_q8_0(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8,
+                                  s + j * nb, qsum + j * nb);
             cache.legacy[slot] = ActLegacy{qs, d, corr, s, qsum};
             cache.ready[slot] = true;
         }
@@ -124,7 +101,13 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
             const size_t x_row = gguf::row_bytes(vt, cols);
             uint8_t* buf = slot_scratch(3 + k, x_row * static_cast<size_t>(n)).data();
 #pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 8192)
-            for (int64_t j = 0; j < n; ++j) xt.from_float(x + j * cols, buf + j * x_row, cols);
+            for (int64_t j = 0; j < n; ++j) {
+                if (vt == TensorType::kQ8_K) {
+                    quantize_act_q8_k(x + j * cols, buf + j * x_row, cols);
+                } else {
+                    xt.from_float(x + j * cols, buf + j * x_row, cols);
+                }
+            }
             cache.xk[k] = buf;
             cache.xk_type[k] = vt;
             cache.ready[3 + k] = true;
@@ -140,8 +123,7 @@ class StealingShares {
   public:
     static constexpr int kMaxThreads = 64;
     StealingShares(int64_t n_chunks, int n_threads) : n_(std::clamp(n_threads, 1, kMaxThreads)) {
-        for (int i = 0; i < n_; ++i)
-            state_[i].value.store(pack(n_chunks * i / n_, n_chunks * (i + 1) / n_), std::memory_order_relaxed);
+        for (int i = 0; i < n_; ++i) state_[i].value = pack(n_chunks * i / n_, n_chunks * (i + 1) / n_);
     }
     int64_t take(int me) {
         if (me >= n_) return -1;
@@ -156,7 +138,7 @@ class StealingShares {
         return static_cast<uint64_t>(front) << 32 | static_cast<uint64_t>(back);
     }
     int64_t take_from(int share, bool front) {
-        auto& st = state_[share].value;
+        std::atomic_ref<uint64_t> st(state_[share].value);
         uint64_t cur = st.load(std::memory_order_relaxed);
         for (;;) {
             const int64_t f = static_cast<int64_t>(cur >> 32), b = static_cast<int64_t>(cur & 0xFFFFFFFFu);
@@ -166,7 +148,8 @@ class StealingShares {
         }
     }
     struct alignas(64) Share {  // one cache line each: owners do not contend with each other
-        std::atomic<uint64_t> value;  // front << 32 | back: chunks [front, back) are left
+        uint64_t
+            value;  // front << 32 | back: chunks [front, back) are left (atomic_ref: no zeroing of unused)
     };
     int n_;
     Share state_[kMaxThreads];

@@ -11,7 +11,10 @@
 
 #include "common/test_env.h"
 #include "tensor/blocks.h"
+#include "tensor/kernels.h"
 #include "tensor/matmul.h"
+#include "tensor/quants.h"
+#include "tensor/simd_targets.h"
 #include "tensor/type_traits.h"
 #include "tensor_test_util.h"
 
@@ -80,6 +83,60 @@ TEST(Conversions, Fp16AndBf16RoundToNearestEven) {
     EXPECT_EQ(fp32_to_bf16(from_bits(0x3F808000u)), 0x3F80);              // tie -> even
     EXPECT_EQ(fp32_to_bf16(from_bits(0x3F818000u)), 0x3F82);
     EXPECT_TRUE(std::isnan(bf16_to_fp32(fp32_to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+}
+
+// The activation quantizers the products use (kernels.h) against the scalar from_float_q8_0 /
+// from_float_q8_k, bit for bit, on every compiled target: Gaussian rows of several scales, all-zero blocks,
+// blocks with one large value and values exactly halfway between two quants (round half to even).
+TEST(ActivationQuantizers, BitIdenticalToScalarOnEveryTarget) {
+    testutil::TargetGuard guard;
+    for (int64_t target : simd_targets()) {
+        force_simd_target(target);
+        SCOPED_TRACE(simd_target_name(target));
+        std::mt19937 rng(31);
+        for (int trial = 0; trial < 12; ++trial) {
+            const int64_t cols = kQK_K * (1 + trial % 4);
+            auto x = testutil::gaussian(static_cast<size_t>(cols), rng, trial % 3 == 0 ? 1e-3f : 10.0f);
+            if (trial % 4 == 1) std::fill(x.begin(), x.begin() + kQK_K, 0.0f);  // a zero super-block
+            if (trial % 4 == 2) x[5] = 1e4f;                                    // one outlier
+            if (trial % 4 == 3) {  // block 0: max 127, so x * (1 / (127 / 127)) hits halves exactly
+                for (int e = 0; e < kQK; ++e) x[static_cast<size_t>(e)] = 0.5f * static_cast<float>(e - 16);
+                x[31] = 127.0f;
+            }
+            const int64_t nb = cols / kQK;
+            // Q8_0 split layout against from_float_q8_0 (and the sums it implies).
+            std::vector<BlockQ8_0> ref(static_cast<size_t>(nb));
+            from_float_q8_0(x.data(), ref.data(), cols);
+            for (int offset : {0, 8, 16}) {
+                std::vector<int8_t> qs(static_cast<size_t>(cols));
+                std::vector<float> d(static_cast<size_t>(nb)), s(d.size());
+                std::vector<int32_t> corr(static_cast<size_t>(nb) * 8), qsum(d.size());
+                quantize_act_q8_0(x.data(), cols, offset, qs.data(), d.data(), corr.data(), s.data(),
+                                  qsum.data());
+                for (int64_t b = 0; b < nb; ++b) {
+                    const BlockQ8_0& r = ref[static_cast<size_t>(b)];
+                    ASSERT_EQ(0, std::memcmp(r.qs, qs.data() + b * kQK, kQK))
+                        << "trial " << trial << " block " << b;
+                    ASSERT_EQ(fp16_to_fp32(r.d), d[static_cast<size_t>(b)]) << "block " << b;
+                    int total = 0;
+                    for (int k = 0; k < 8; ++k) {
+                        int lane = 0;
+                        for (int e = 0; e < 4; ++e) lane += r.qs[4 * k + e];
+                        ASSERT_EQ(-offset * lane, corr[static_cast<size_t>(b * 8 + k)]);
+                        total += lane;
+                    }
+                    ASSERT_EQ(total, qsum[static_cast<size_t>(b)]);
+                    ASSERT_EQ(fp16_to_fp32(r.d) * static_cast<float>(total), s[static_cast<size_t>(b)]);
+                }
+            }
+            // Q8_K against from_float_q8_k, whole blocks (d, quants, 16-column sums).
+            const size_t bytes = static_cast<size_t>(cols / kQK_K) * sizeof(BlockQ8_K);
+            std::vector<uint8_t> want(bytes), got(bytes, 0xAB);
+            type_traits(TensorType::kQ8_K).from_float(x.data(), want.data(), cols);
+            quantize_act_q8_k(x.data(), got.data(), cols);
+            ASSERT_EQ(0, std::memcmp(want.data(), got.data(), bytes)) << "trial " << trial;
+        }
+    }
 }
 
 TEST(TypeTraits, TableMatchesGgufLayouts) {

@@ -1,0 +1,120 @@
+// Activation quantizers for the matrix products (tensor/kernels.h), Highway-dispatched: a row of floats to
+// Q8_0 in ActLegacy's split layout, and to Q8_K. Bit-identical to the scalar from_float_q8_0 /
+// from_float_q8_k (quant_legacy.cpp, quant_k.cpp): the block maximum is exact in any order, the scale is
+// computed by the same scalar expression, and NearestInt rounds half to even like nearest_int. They run on
+// the calling thread before every product, while the other threads wait, so they are worth the vectors.
+#include "tensor/simd_targets.h"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "tensor/quant_act_simd.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "tensor/blocks.h"
+#include "tensor/kernels.h"
+#include "tensor/quants.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ead::tensor {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// Largest |x[e]| over e < n (n a multiple of the vector length); 0 for an all-zero block.
+template <class D>
+HWY_INLINE float block_amax(D df, const float* x, int n) {
+    auto m = hn::Zero(df);
+    for (int e = 0; e < n; e += static_cast<int>(hn::Lanes(df)))
+        m = hn::Max(m, hn::Abs(hn::LoadU(df, x + e)));
+    return hn::GetLane(hn::MaxOfLanes(df, m));
+}
+
+// q[e] = round-half-even(x[e] * scale) for e < n, as int8 (|x[e] * scale| <= 127 by construction of scale),
+// and as int32 in qi (for the sums: reading back the int8 stores byte by byte stalls on store forwarding).
+template <class D>
+HWY_INLINE void round_block(D df, const float* x, float scale, int n, int8_t* q, int32_t* qi) {
+    const hn::Rebind<int32_t, D> di;
+    const hn::Rebind<int8_t, D> d8;
+    const auto s = hn::Set(df, scale);
+    for (int e = 0; e < n; e += static_cast<int>(hn::Lanes(df))) {
+        const auto v = hn::NearestInt(hn::Mul(hn::LoadU(df, x + e), s));
+        hn::StoreU(v, di, qi + e);
+        hn::StoreU(hn::DemoteTo(d8, v), d8, q + e);
+    }
+}
+
+// d rounded to fp16 and back, inline where the target has F16C (the library call costs a vzeroupper per
+// block).
+HWY_INLINE float round_to_fp16(float d) {
+#if HWY_TARGET == HWY_AVX2
+    return _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT));
+#else
+    return fp16_to_fp32(fp32_to_fp16(d));
+#endif
+}
+
+void QuantizeActQ8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr, float* s,
+                     int32_t* qsum) {
+    // At most 32 floats per vector, so that a block is whole vectors.
+    const hn::CappedTag<float, kQK> df;
+    for (int64_t b = 0; b < cols / kQK; ++b) {
+        const float* xb = x + b * kQK;
+        const float dd = block_amax(df, xb, kQK) / 127.0f;
+        const float id = dd != 0 ? 1.0f / dd : 0.0f;
+        int32_t q[kQK];
+        round_block(df, xb, id, kQK, qs + b * kQK, q);
+        d[b] = round_to_fp16(dd);
+        int total = 0;
+        for (int k = 0; k < 8; ++k) {
+            const int lane = q[4 * k] + q[4 * k + 1] + q[4 * k + 2] + q[4 * k + 3];
+            corr[b * 8 + k] = -offset * lane;
+            total += lane;
+        }
+        s[b] = d[b] * static_cast<float>(total);
+        qsum[b] = total;
+    }
+}
+
+void QuantizeActQ8_K(const float* x, void* dst, int64_t cols) {
+    const hn::CappedTag<float, kQK_K> df;
+    auto* blocks = static_cast<BlockQ8_K*>(dst);
+    for (int64_t i = 0; i < cols / kQK_K; ++i, x += kQK_K) {
+        BlockQ8_K& b = blocks[i];
+        const float amax = block_amax(df, x, kQK_K);
+        if (amax == 0) {
+            std::memset(&b, 0, sizeof(BlockQ8_K));
+            continue;
+        }
+        const float iscale = 127.0f / amax;
+        int32_t q[kQK_K];
+        round_block(df, x, iscale, kQK_K, b.qs, q);
+        for (int g = 0; g < kQK_K / 16; ++g) {
+            int sum = 0;
+            for (int l = 0; l < 16; ++l) sum += q[16 * g + l];
+            b.bsums[g] = static_cast<int16_t>(sum);
+        }
+        b.d = 1.0f / iscale;
+    }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace ead::tensor
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace ead::tensor {
+HWY_EXPORT(QuantizeActQ8_0);
+HWY_EXPORT(QuantizeActQ8_K);
+
+void quantize_act_q8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr,
+                       float* s, int32_t* qsum) {
+    HWY_DYNAMIC_DISPATCH(QuantizeActQ8_0)(x, cols, offset, qs, d, corr, s, qsum);
+}
+
+void quantize_act_q8_k(const float* x, void* dst, int64_t cols) {
+    HWY_DYNAMIC_DISPATCH(QuantizeActQ8_K)(x, dst, cols);
+}
+}  // namespace ead::tensor
+#endif
