@@ -20,6 +20,7 @@ KvCache::KvCache(int n_layer, int n_head_kv, int head_dim, int n_ctx, TensorType
     const size_t n = static_cast<size_t>(n_layer) * n_head_kv * n_ctx * head_dim * elt_size();
     k_.assign(n, 0);
     v_.assign(n, 0);
+    v16_.assign(static_cast<size_t>(head_dim), 0);
 }
 
 size_t KvCache::k_offset(int il, int h, int pos) const {
@@ -45,12 +46,10 @@ void KvCache::store(int il, int pos0, int n, const float* k, const float* v) {
                     std::memcpy(v_.data() + v_offset(il, h, d, pos0 + t), vs + d, sizeof(float));
                 }
             } else {
-                auto* kh = reinterpret_cast<uint16_t*>(kd);
-                for (int d = 0; d < head_dim_; ++d) kh[d] = tensor::fp32_to_fp16(ks[d]);
-                for (int d = 0; d < head_dim_; ++d) {
-                    const uint16_t hv = tensor::fp32_to_fp16(vs[d]);
-                    std::memcpy(v_.data() + v_offset(il, h, d, pos0 + t), &hv, sizeof hv);
-                }
+                tensor::fp32_to_fp16_row(ks, reinterpret_cast<uint16_t*>(kd), head_dim_);
+                tensor::fp32_to_fp16_row(vs, v16_.data(), head_dim_);
+                for (int d = 0; d < head_dim_; ++d)
+                    std::memcpy(v_.data() + v_offset(il, h, d, pos0 + t), &v16_[static_cast<size_t>(d)], 2);
             }
         }
     }

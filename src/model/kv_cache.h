@@ -35,6 +35,7 @@ private:
     int n_layer_, n_head_kv_, head_dim_, n_ctx_;
     tensor::TensorType type_;
     std::vector<uint8_t> k_;  // [n_layer][n_head_kv][n_ctx][head_dim]
+    std::vector<uint16_t> v16_;  // one head's values as F16, before they are scattered into v_
     std::vector<uint8_t> v_;  // [n_layer][n_head_kv][head_dim][n_ctx]  (transposed: a head's values over positions are contiguous)
 };
 

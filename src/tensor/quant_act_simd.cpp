@@ -99,6 +99,16 @@ void QuantizeActQ8_K(const float* x, void* dst, int64_t cols) {
     }
 }
 
+void Fp32ToFp16Row(const float* x, uint16_t* dst, int64_t n) {
+    int64_t i = 0;
+#if HWY_TARGET == HWY_AVX2
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; i < n; ++i) dst[i] = fp32_to_fp16(x[i]);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace ead::tensor
 HWY_AFTER_NAMESPACE();
@@ -107,10 +117,15 @@ HWY_AFTER_NAMESPACE();
 namespace ead::tensor {
 HWY_EXPORT(QuantizeActQ8_0);
 HWY_EXPORT(QuantizeActQ8_K);
+HWY_EXPORT(Fp32ToFp16Row);
 
 void quantize_act_q8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr,
                        float* s, int32_t* qsum) {
     HWY_DYNAMIC_DISPATCH(QuantizeActQ8_0)(x, cols, offset, qs, d, corr, s, qsum);
+}
+
+void fp32_to_fp16_row(const float* x, uint16_t* dst, int64_t n) {
+    HWY_DYNAMIC_DISPATCH(Fp32ToFp16Row)(x, dst, n);
 }
 
 void quantize_act_q8_k(const float* x, void* dst, int64_t cols) {

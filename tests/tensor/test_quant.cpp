@@ -85,6 +85,37 @@ TEST(Conversions, Fp16AndBf16RoundToNearestEven) {
     EXPECT_TRUE(std::isnan(bf16_to_fp32(fp32_to_bf16(std::numeric_limits<float>::quiet_NaN()))));
 }
 
+// The vector row conversion to F16 (used by the KV cache) against the scalar one, bit for bit, on every
+// target: floats of every magnitude (half subnormals, overflow to infinity, ties), rows with tails shorter
+// than a vector.
+TEST(Conversions, Fp16RowMatchesScalarOnEveryTarget) {
+    testutil::TargetGuard guard;
+    std::mt19937 rng(8);
+    std::vector<float> x;
+    while (x.size() < 4096) {
+        const float f = from_bits(static_cast<uint32_t>(rng()));
+        if (!std::isnan(f)) x.push_back(f);
+    }
+    for (uint32_t h = 0; h < 0x7C00;
+         h += 37) {  // exactly halfway between neighbouring halves, and the halves
+        const float lo = fp16_to_fp32(static_cast<uint16_t>(h)),
+                    hi = fp16_to_fp32(static_cast<uint16_t>(h + 1));
+        x.push_back(lo);
+        x.push_back(-0.5f * (lo + hi));
+    }
+    for (int64_t target : simd_targets()) {
+        force_simd_target(target);
+        SCOPED_TRACE(simd_target_name(target));
+        for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{8}, int64_t{37}, static_cast<int64_t>(x.size())}) {
+            std::vector<uint16_t> got(static_cast<size_t>(n));
+            fp32_to_fp16_row(x.data(), got.data(), n);
+            for (int64_t i = 0; i < n; ++i)
+                ASSERT_EQ(fp32_to_fp16(x[static_cast<size_t>(i)]), got[static_cast<size_t>(i)])
+                    << "x=" << x[static_cast<size_t>(i)] << " n=" << n;
+        }
+    }
+}
+
 // The activation quantizers the products use (kernels.h) against the scalar from_float_q8_0 /
 // from_float_q8_k, bit for bit, on every compiled target: Gaussian rows of several scales, all-zero blocks,
 // blocks with one large value and values exactly halfway between two quants (round half to even).
