@@ -129,10 +129,11 @@ void attend_head(ForwardPass& p, int il, int g, int chunk, ForwardBuffers::Atten
             tensor::scale(s + lo, hp.attn_scale, hi - lo);
             tensor::softmax(s + lo, hi - lo);
         }
-        // og[row][hd] = sum_j p_j v_j
-        p.kv.values_transposed(il, g, j_lo, nj, lane.vt.data());
-        tensor::matmul(tensor::TensorType::kF32, lane.vt.data(), hd, nj, lane.scores.data(), n_rows,
-                       lane.og.data(), threads);
+        // og[row][hd] = sum_j p_j v_j: the cache's transposed values are a head_dim x nj matrix as they lie.
+        const tensor::MatmulJob values{
+            p.kv.type(),    tensor::WeightLayout::kRows, p.kv.values(il, g, j_lo), hd,
+            lane.og.data(), p.kv.values_row_stride()};
+        tensor::matmul_many(&values, 1, nj, lane.scores.data(), n_rows, threads);
         for (int t = t0; t < t1; ++t) {
             std::memcpy(b.attn.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
                         lane.og.data() + sz(int64_t{t - t0} * group * hd),
@@ -164,7 +165,6 @@ void attend(ForwardPass& p, int il) {
         grow(lane.qg, int64_t{chunk} * group * hp.head_dim);
         grow(lane.og, int64_t{chunk} * group * hp.head_dim);
         grow(lane.scores, int64_t{chunk} * group * n_ctx);
-        grow(lane.vt, int64_t{hp.head_dim} * n_ctx);
     }
     if (n_lanes == 1) {
         for (int g = 0; g < hp.n_head_kv; ++g) attend_head(p, il, g, chunk, b.lanes[0], p.n_threads);

@@ -30,7 +30,6 @@ struct ForwardBuffers {
     struct AttentionLane {
         std::vector<float> qg;      // [chunk * group][head_dim]  queries of one KV head's group
         std::vector<float> scores;  // [chunk * group][n_ctx]     scores, then probabilities
-        std::vector<float> vt;      // [head_dim][n_ctx]          values of one KV head, transposed, as float
         std::vector<float> og;      // [chunk * group][head_dim]  attention output of the group
     };
     std::vector<AttentionLane> lanes;

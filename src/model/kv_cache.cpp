@@ -57,16 +57,6 @@ void KvCache::store(int il, int pos0, int n, const float* k, const float* v) {
 
 const void* KvCache::keys(int il, int h, int pos) const { return k_.data() + k_offset(il, h, pos); }
 
-void KvCache::values_transposed(int il, int h, int pos0, int n, float* dst) const {
-    for (int d = 0; d < head_dim_; ++d) {
-        const uint8_t* src = v_.data() + v_offset(il, h, d, pos0);
-        float* out = dst + static_cast<size_t>(d) * n;
-        if (type_ == TensorType::kF32) {
-            std::memcpy(out, src, static_cast<size_t>(n) * sizeof(float));
-        } else {
-            tensor::dequantize_row(TensorType::kF16, src, n, 0, out);
-        }
-    }
-}
+const void* KvCache::values(int il, int h, int pos) const { return v_.data() + v_offset(il, h, 0, pos); }
 
 }  // namespace ead::model

@@ -24,8 +24,10 @@ public:
 
     // Keys of KV head h, positions [pos, ...): rows of head_dim elements in type(), one per position.
     const void* keys(int il, int h, int pos) const;
-    // Values of KV head h for positions [pos0, pos0 + n) as floats, transposed: dst[d][i] (head_dim rows of n).
-    void values_transposed(int il, int h, int pos0, int n, float* dst) const;
+    // Values of KV head h, transposed: head_dim rows in type(), row d holding dimension d for positions
+    // [pos, ...), values_row_stride() bytes apart (a matrix for tensor::MatmulJob::row_stride).
+    const void* values(int il, int h, int pos) const;
+    size_t values_row_stride() const { return static_cast<size_t>(n_ctx_) * elt_size(); }
 
 private:
     size_t elt_size() const { return type_ == tensor::TensorType::kF16 ? 2 : 4; }

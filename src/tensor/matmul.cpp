@@ -190,6 +190,13 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
         a.type = jb.type;
         a.w = static_cast<const uint8_t*>(jb.w);
         a.w_row = gguf::row_bytes(jb.type, cols);
+        if (jb.row_stride != 0) {
+            if (jb.layout != WeightLayout::kRows || jb.row_stride < a.w_row)
+                throw std::invalid_argument("matmul: row stride " + std::to_string(jb.row_stride) +
+                                            " needs the row layout and at least the row's " +
+                                            std::to_string(a.w_row) + " bytes");
+            a.w_row = jb.row_stride;
+        }
         a.rows = std::max<int64_t>(0, jb.rows);
         a.cols = cols;
         a.n = n;

@@ -35,11 +35,14 @@ struct MatmulJob {
     WeightLayout layout;
     const void* w;
     int64_t rows;
-    float* y;  // [n][rows]
+    float* y;               // [n][rows]
+    size_t row_stride = 0;  // kRows only: bytes from one row of w to the next (0: gguf::row_bytes(type, cols))
 };
 // Several products with the same input x ([n][cols]), e.g. the Q, K and V projections, in one parallel region:
 // the activations are quantized once per format and the threads share out the rows of all products, so each
-// call wakes the threads once. At most 8 jobs; results are bit-identical to separate matmul calls.
+// call wakes the threads once. At most 8 jobs; results are bit-identical to separate matmul calls. Throws
+// std::invalid_argument for a layout without a kernel for the shape, or a row_stride shorter than a row or given
+// for kInterleaved8.
 void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x, int64_t n, int n_threads);
 
 // Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K; rows a

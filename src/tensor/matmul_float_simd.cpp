@@ -8,6 +8,7 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "tensor/kernels.h"
 #include "tensor/quants.h"
@@ -33,17 +34,6 @@ HWY_INLINE VF load_weights(DF df, const uint8_t* row, int64_t k) {
     }
 }
 
-template <TensorType T>
-HWY_INLINE float weight_at(const uint8_t* row, int64_t k) {
-    if constexpr (T == TensorType::kF32) {
-        return reinterpret_cast<const float*>(row)[k];
-    } else if constexpr (T == TensorType::kF16) {
-        return fp16_to_fp32(reinterpret_cast<const uint16_t*>(row)[k]);
-    } else {
-        return bf16_to_fp32(reinterpret_cast<const uint16_t*>(row)[k]);
-    }
-}
-
 template <TensorType T, int NR, int NC>
 HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const DF df;
@@ -62,12 +52,40 @@ HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j) {
             for (int i = 0; i < NR; ++i) acc[i][c] = hn::MulAdd(wv[i], xv, acc[i][c]);
         }
     }
-    for (int c = 0; c < NC; ++c) {
+    if (k < a.cols) {  // the tail, zero-padded to a whole vector (rows of attention have any length)
+        const size_t rem = static_cast<size_t>(a.cols - k),
+                     elt = sizeof(float) / (T == TensorType::kF32 ? 1 : 2);
+        HWY_ALIGN uint8_t wt[NR][HWY_MAX_BYTES] = {};
+        HWY_ALIGN float xt[HWY_MAX_BYTES / sizeof(float)] = {};
+        VF wv[NR];
         for (int i = 0; i < NR; ++i) {
-            float s = hn::GetLane(hn::SumOfLanes(df, acc[i][c]));
-            for (int64_t t = k; t < a.cols; ++t) s += weight_at<T>(w[i], t) * a.x[(j + c) * a.cols + t];
-            a.y[(j + c) * a.rows + r + i] = s;
+            std::memcpy(wt[i], w[i] + static_cast<size_t>(k) * elt, rem * elt);
+            wv[i] = load_weights<T>(df, wt[i], 0);
         }
+        for (int c = 0; c < NC; ++c) {
+            std::memcpy(xt, a.x + (j + c) * a.cols + k, rem * sizeof(float));
+            const VF xv = hn::LoadU(df, xt);
+            for (int i = 0; i < NR; ++i) acc[i][c] = hn::MulAdd(wv[i], xv, acc[i][c]);
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int i = 0; i < NR; ++i)
+            a.y[(j + c) * a.rows + r + i] = hn::GetLane(hn::SumOfLanes(df, acc[i][c]));
+}
+
+// The last j1 - j (< 4) activation rows in one tile, so the weights are loaded once (attention's query groups
+// are often 3, 5 or 7 rows).
+template <TensorType T, int NR>
+HWY_INLINE void columns_left(const GemmArgs& a, int64_t r, int64_t j, int64_t j1) {
+    switch (j1 - j) {
+        case 3:
+            return float_tile<T, NR, 3>(a, r, j);
+        case 2:
+            return float_tile<T, NR, 2>(a, r, j);
+        case 1:
+            return float_tile<T, NR, 1>(a, r, j);
+        default:
+            return;
     }
 }
 
@@ -86,22 +104,26 @@ void float_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
         for (; r + 2 <= r1; r += 2) {
             int64_t j = j0;
             for (; j + 4 <= j1; j += 4) float_tile<T, 2, 4>(a, r, j);
-            for (; j < j1; ++j) float_tile<T, 2, 1>(a, r, j);
+            columns_left<T, 2>(a, r, j, j1);
         }
         for (; r < r1; ++r) {
             int64_t j = j0;
             for (; j + 4 <= j1; j += 4) float_tile<T, 1, 4>(a, r, j);
-            for (; j < j1; ++j) float_tile<T, 1, 1>(a, r, j);
+            columns_left<T, 1>(a, r, j, j1);
         }
     }
 }
 
 void GemmFloat(const GemmArgs& a, int64_t r0, int64_t r1) {
     switch (a.type) {
-        case TensorType::kF32: return float_rows<TensorType::kF32>(a, r0, r1);
-        case TensorType::kF16: return float_rows<TensorType::kF16>(a, r0, r1);
-        case TensorType::kBF16: return float_rows<TensorType::kBF16>(a, r0, r1);
-        default: return;
+        case TensorType::kF32:
+            return float_rows<TensorType::kF32>(a, r0, r1);
+        case TensorType::kF16:
+            return float_rows<TensorType::kF16>(a, r0, r1);
+        case TensorType::kBF16:
+            return float_rows<TensorType::kBF16>(a, r0, r1);
+        default:
+            return;
     }
 }
 
