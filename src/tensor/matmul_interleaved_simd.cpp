@@ -339,10 +339,12 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     Prefetcher pf(base, prefetch_distance(nb * kBytes));
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * kBytes;
-        if constexpr (NC == 1) pf.ahead_of(blk, kBytes);
         __m256i isum[NC];
         for (int c = 0; c < NC; ++c) isum[c] = _mm256_setzero_si256();
         for (int cp = 0; cp < 4; ++cp) {  // sub-blocks 2cp (low nibbles) and 2cp+1 (high nibbles)
+            // A quarter of the block's lines at a time: prefetching a whole super-block (18-23 lines) at once
+            // streamed 2-10% slower from memory (alternating runs, 2 threads).
+            if constexpr (NC == 1) pf.ahead_of(blk, kBytes * (cp + 1) / 4);
             const __m256i slo = q4_k_scales(blk, 2 * cp), shi = q4_k_scales(blk, 2 * cp + 1);
             for (int t0 = 0; t0 < 8; t0 += kWiden) {
                 __m256i plo[NC], phi[NC];
@@ -408,10 +410,11 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     Prefetcher pf(base, prefetch_distance(nb * kQ6_KBytes));
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * kQ6_KBytes;
-        if constexpr (NC == 1) pf.ahead_of(blk, kQ6_KBytes);
         __m256i isum[NC], corr[NC];
         for (int c = 0; c < NC; ++c) isum[c] = corr[c] = _mm256_setzero_si256();
         for (int p = 0; p < 8; ++p) {  // sub-blocks 2p and 2p+1
+            // An eighth of the block's lines at a time (all 27 at once streamed 7-16% slower).
+            if constexpr (NC == 1) pf.ahead_of(blk, kQ6_KBytes * (p + 1) / 8);
             const __m256i sc = _mm256_cvtepi8_epi16(
                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales + 16 * p)));
             for (int c = 0; c < NC; ++c) {
