@@ -130,9 +130,9 @@ void attend_head(ForwardPass& p, int il, int g, int chunk, ForwardBuffers::Atten
             tensor::softmax(s + lo, hi - lo);
         }
         // og[row][hd] = sum_j p_j v_j: the cache's transposed values are a head_dim x nj matrix as they lie.
-        const tensor::MatmulJob values{
-            p.kv.type(),    tensor::WeightLayout::kRows, p.kv.values(il, g, j_lo), hd,
-            lane.og.data(), p.kv.values_row_stride()};
+        tensor::MatmulJob values{p.kv.type(), tensor::WeightLayout::kRows, p.kv.values(il, g, j_lo), hd,
+                                 lane.og.data()};
+        values.row_stride = p.kv.values_row_stride();
         tensor::matmul_many(&values, 1, nj, lane.scores.data(), n_rows, threads);
         for (int t = t0; t < t1; ++t) {
             std::memcpy(b.attn.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -126,10 +126,13 @@ class StealingShares {
         for (int i = 0; i < n_; ++i) state_[i].value = pack(n_chunks * i / n_, n_chunks * (i + 1) / n_);
     }
     int64_t take(int me) {
-        if (me >= n_) return -1;
-        if (const int64_t c = take_from(me, true); c >= 0) return c;
-        for (int k = 1; k < n_; ++k)
-            if (const int64_t c = take_from((me + k) % n_, false); c >= 0) return c;
+        if (me < n_)
+            if (const int64_t c = take_from(me, true); c >= 0) return c;
+        for (int k = 1; k <= n_; ++k) {  // a thread beyond kMaxThreads has no share of its own and only takes
+            const int share = (me + k) % n_;
+            if (share == me) continue;
+            if (const int64_t c = take_from(share, false); c >= 0) return c;
+        }
         return -1;
     }
 
@@ -147,9 +150,10 @@ class StealingShares {
             if (st.compare_exchange_weak(cur, next, std::memory_order_relaxed)) return front ? f : b - 1;
         }
     }
-    struct alignas(64) Share {  // one cache line each: owners do not contend with each other
-        uint64_t
-            value;  // front << 32 | back: chunks [front, back) are left (atomic_ref: no zeroing of unused)
+    // One cache line each, so owners do not contend. value = front << 32 | back: chunks [front, back) are
+    // left. A plain word read through atomic_ref, so the unused shares are never zeroed.
+    struct alignas(64) Share {
+        uint64_t value;
     };
     int n_;
     Share state_[kMaxThreads];

@@ -78,14 +78,10 @@ HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j) {
 template <TensorType T, int NR>
 HWY_INLINE void columns_left(const GemmArgs& a, int64_t r, int64_t j, int64_t j1) {
     switch (j1 - j) {
-        case 3:
-            return float_tile<T, NR, 3>(a, r, j);
-        case 2:
-            return float_tile<T, NR, 2>(a, r, j);
-        case 1:
-            return float_tile<T, NR, 1>(a, r, j);
-        default:
-            return;
+        case 3: return float_tile<T, NR, 3>(a, r, j);
+        case 2: return float_tile<T, NR, 2>(a, r, j);
+        case 1: return float_tile<T, NR, 1>(a, r, j);
+        default: return;
     }
 }
 
@@ -116,14 +112,10 @@ void float_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
 
 void GemmFloat(const GemmArgs& a, int64_t r0, int64_t r1) {
     switch (a.type) {
-        case TensorType::kF32:
-            return float_rows<TensorType::kF32>(a, r0, r1);
-        case TensorType::kF16:
-            return float_rows<TensorType::kF16>(a, r0, r1);
-        case TensorType::kBF16:
-            return float_rows<TensorType::kBF16>(a, r0, r1);
-        default:
-            return;
+        case TensorType::kF32: return float_rows<TensorType::kF32>(a, r0, r1);
+        case TensorType::kF16: return float_rows<TensorType::kF16>(a, r0, r1);
+        case TensorType::kBF16: return float_rows<TensorType::kBF16>(a, r0, r1);
+        default: return;
     }
 }
 

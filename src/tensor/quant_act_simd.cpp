@@ -1,8 +1,9 @@
-// Activation quantizers for the matrix products (tensor/kernels.h), Highway-dispatched: a row of floats to
-// Q8_0 in ActLegacy's split layout, and to Q8_K. Bit-identical to the scalar from_float_q8_0 /
-// from_float_q8_k (quant_legacy.cpp, quant_k.cpp): the block maximum is exact in any order, the scale is
-// computed by the same scalar expression, and NearestInt rounds half to even like nearest_int. They run on
-// the calling thread before every product, while the other threads wait, so they are worth the vectors.
+// Conversions of activations, Highway-dispatched: a row of floats to Q8_0 in ActLegacy's split layout and to
+// Q8_K for the matrix products (tensor/kernels.h), and to F16 for the KV cache (tensor/type_traits.h).
+// Bit-identical to the scalar from_float_q8_0 / from_float_q8_k / fp32_to_fp16 (F16: NaN payloads aside): the
+// block maximum is exact in any order, the scale is computed by the same scalar expression, and NearestInt and
+// F16C round half to even like the scalar code. They run on the calling thread before every product, while the
+// other threads wait, so they are worth the vectors.
 #include "tensor/simd_targets.h"
 
 #undef HWY_TARGET_INCLUDE

@@ -35,7 +35,8 @@ float fp16_to_fp32(uint16_t h);
 uint16_t fp32_to_fp16(float f);
 float bf16_to_fp32(uint16_t h);
 uint16_t fp32_to_bf16(float f);
-// fp32_to_fp16 of n floats, with vectors where the target converts in hardware (quant_act_simd.cpp).
+// fp32_to_fp16 of n floats (the same bits, NaN payloads aside), with vectors where the target converts in
+// hardware (quant_act_simd.cpp).
 void fp32_to_fp16_row(const float* x, uint16_t* dst, int64_t n);
 
 }  // namespace ead::tensor
