@@ -157,11 +157,11 @@ void attend(ForwardPass& p, int il) {
     const int chunk = static_cast<int>(
         std::clamp<int64_t>(kScoresBudget / (int64_t{n_lanes} * group * n_ctx), 1, p.n_tokens));
     if (b.lanes.size() < sz(n_lanes)) b.lanes.resize(sz(n_lanes));
+    auto grow = [](std::vector<float>& v, int64_t n) {
+        if (v.size() < sz(n)) v.resize(sz(n));
+    };
     for (int l = 0; l < n_lanes; ++l) {
         auto& lane = b.lanes[sz(l)];
-        auto grow = [](std::vector<float>& v, int64_t n) {
-            if (v.size() < sz(n)) v.resize(sz(n));
-        };
         grow(lane.qg, int64_t{chunk} * group * hp.head_dim);
         grow(lane.og, int64_t{chunk} * group * hp.head_dim);
         grow(lane.scores, int64_t{chunk} * group * n_ctx);

@@ -1,5 +1,6 @@
 // Internal interface between matmul.cpp (activation quantization, threading) and the Highway kernels
-// (matmul_legacy_simd.cpp, matmul_k_simd.cpp, matmul_float_simd.cpp). Not part of the public contract.
+// (matmul_legacy_simd.cpp, matmul_k_simd.cpp, matmul_float_simd.cpp, matmul_interleaved_simd.cpp) and activation
+// quantizers (quant_act_simd.cpp). Not part of the public contract.
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -48,13 +47,12 @@ void run_rows(const GemmArgs& a, WeightLayout layout, int64_t r0, int64_t r1) {
 }
 
 // Activations of one product in the format its weight type needs. Products of one matmul_many call that need
-// the same format share it. Slots: 0..2 legacy with offset 0, 8, 16; 3 and up: K-quant activation types.
+// the same format share it. Slots: 0..2 legacy with offset 0, 8, 16; 3: Q8_K (the vec_dot_type of every K-quant).
 struct ActivationCache {
-    static constexpr int kSlots = 5;
+    static constexpr int kSlots = 4;
     bool ready[kSlots] = {};
     ActLegacy legacy[3];
-    const void* xk[2] = {};
-    TensorType xk_type[2] = {};
+    const void* xk = nullptr;
 };
 
 std::vector<uint8_t>& slot_scratch(int slot, size_t bytes) {
@@ -92,27 +90,15 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
         }
         a.legacy = cache.legacy[slot];
     } else if (fam == Family::kK) {
-        const TensorType vt = type_traits(a.type).vec_dot_type;
-        int k = 0;
-        while (k < 2 && cache.ready[3 + k] && cache.xk_type[k] != vt) ++k;
-        if (k == 2) throw std::logic_error("matmul_many: more than two K-quant activation formats");
-        if (!cache.ready[3 + k]) {
-            const TypeTraits& xt = type_traits(vt);
-            const size_t x_row = gguf::row_bytes(vt, cols);
-            uint8_t* buf = slot_scratch(3 + k, x_row * static_cast<size_t>(n)).data();
+        if (!cache.ready[3]) {
+            const size_t x_row = gguf::row_bytes(TensorType::kQ8_K, cols);
+            uint8_t* buf = slot_scratch(3, x_row * static_cast<size_t>(n)).data();
 #pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 8192)
-            for (int64_t j = 0; j < n; ++j) {
-                if (vt == TensorType::kQ8_K) {
-                    quantize_act_q8_k(x + j * cols, buf + j * x_row, cols);
-                } else {
-                    xt.from_float(x + j * cols, buf + j * x_row, cols);
-                }
-            }
-            cache.xk[k] = buf;
-            cache.xk_type[k] = vt;
-            cache.ready[3 + k] = true;
+            for (int64_t j = 0; j < n; ++j) quantize_act_q8_k(x + j * cols, buf + j * x_row, cols);
+            cache.xk = buf;
+            cache.ready[3] = true;
         }
-        a.xk = cache.xk[k];
+        a.xk = cache.xk;
     }
 }
 

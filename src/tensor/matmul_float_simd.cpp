@@ -53,8 +53,7 @@ HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j) {
         }
     }
     if (k < a.cols) {  // the tail, zero-padded to a whole vector (rows of attention have any length)
-        const size_t rem = static_cast<size_t>(a.cols - k),
-                     elt = sizeof(float) / (T == TensorType::kF32 ? 1 : 2);
+        const size_t rem = static_cast<size_t>(a.cols - k), elt = T == TensorType::kF32 ? 4 : 2;
         HWY_ALIGN uint8_t wt[NR][HWY_MAX_BYTES] = {};
         HWY_ALIGN float xt[HWY_MAX_BYTES / sizeof(float)] = {};
         VF wv[NR];

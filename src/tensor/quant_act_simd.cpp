@@ -11,7 +11,6 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
-#include <algorithm>
 #include <cstring>
 
 #include "tensor/blocks.h"
