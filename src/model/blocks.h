@@ -33,6 +33,15 @@ struct ForwardBuffers {
         std::vector<float> og;      // [chunk * group][head_dim]  attention output of the group
     };
     std::vector<AttentionLane> lanes;
+    // Rope angles (tensor::rope_angles) of a pass's positions, computed by its first layer and reused by the
+    // others; one table per rope base (gemma3's sliding-window layers have their own).
+    struct RopeTable {
+        int n_past = -1, n_tokens = 0;
+        float base = 0, freq_scale = 0;
+        const float* factors = nullptr;
+        std::vector<float> cs;  // [n_tokens][n_rot]: cos, sin of each pair
+    };
+    RopeTable rope[2];
 
     void allocate(const HParams& hp, int n_batch);
 };

@@ -62,6 +62,19 @@ std::vector<uint8_t>& slot_scratch(int slot, size_t bytes) {
     return buf;
 }
 
+// fn(j) for each of n rows of cols activations: split among the threads when there is enough work; otherwise
+// on the calling thread, without a parallel region (even one disabled by `if` costs about half a microsecond,
+// and decoding quantizes a row before every product).
+template <class Fn>
+void for_rows(int64_t n, int64_t cols, int n_threads, const Fn& fn) {
+    if (n > 1 && n_threads > 1 && n * cols >= 8192) {
+#pragma omp parallel for num_threads(n_threads) schedule(static)
+        for (int64_t j = 0; j < n; ++j) fn(j);
+    } else {
+        for (int64_t j = 0; j < n; ++j) fn(j);
+    }
+}
+
 // Fills a.legacy / a.xk for a's type, quantizing x (n rows of cols) unless the cache has it.
 void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
     const int64_t n = a.n, cols = a.cols;
@@ -81,10 +94,10 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
             auto* s = reinterpret_cast<float*>(buf + n_qs + n_d);
             auto* corr = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d);
             auto* qsum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 8192)
-            for (int64_t j = 0; j < n; ++j)
+            for_rows(n, cols, nt_req, [&](int64_t j) {
                 quantize_act_q8_0(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8,
                                   s + j * nb, qsum + j * nb);
+            });
             cache.legacy[slot] = ActLegacy{qs, d, corr, s, qsum};
             cache.ready[slot] = true;
         }
@@ -93,8 +106,8 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
         if (!cache.ready[3]) {
             const size_t x_row = gguf::row_bytes(TensorType::kQ8_K, cols);
             uint8_t* buf = slot_scratch(3, x_row * static_cast<size_t>(n)).data();
-#pragma omp parallel for num_threads(nt_req) schedule(static) if (n > 1 && nt_req > 1 && n * cols >= 8192)
-            for (int64_t j = 0; j < n; ++j) quantize_act_q8_k(x + j * cols, buf + j * x_row, cols);
+            for_rows(n, cols, nt_req,
+                     [&](int64_t j) { quantize_act_q8_k(x + j * cols, buf + j * x_row, cols); });
             cache.xk = buf;
             cache.ready[3] = true;
         }

@@ -18,18 +18,20 @@ void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps) 
     }
 }
 
-void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float base, float freq_scale,
-          const float* freq_factors, RopeStyle style) {
-    const int64_t half = n_rot / 2;
-    thread_local std::vector<float> cs;  // [half][2]: cos, sin of each pair's angle
-    if (static_cast<int64_t>(cs.size()) < 2 * half) cs.resize(static_cast<size_t>(2 * half));
-    for (int64_t i = 0; i < half; ++i) {
+void rope_angles(int64_t n_rot, int64_t pos, float base, float freq_scale, const float* freq_factors,
+                 float* cs) {
+    for (int64_t i = 0; i < n_rot / 2; ++i) {
         double theta = static_cast<double>(pos) * freq_scale *
                        std::pow(static_cast<double>(base), -2.0 * static_cast<double>(i) / static_cast<double>(n_rot));
         if (freq_factors != nullptr) theta /= freq_factors[i];
         cs[2 * i] = static_cast<float>(std::cos(theta));
         cs[2 * i + 1] = static_cast<float>(std::sin(theta));
     }
+}
+
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs,
+                 RopeStyle style) {
+    const int64_t half = n_rot / 2;
     for (int64_t h = 0; h < n_heads; ++h) {
         float* v = x + h * head_dim;
         for (int64_t i = 0; i < half; ++i) {
@@ -41,6 +43,14 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
             v[b] = x0 * s + x1 * c;
         }
     }
+}
+
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float base,
+          float freq_scale, const float* freq_factors, RopeStyle style) {
+    thread_local std::vector<float> cs;  // [half][2]: cos, sin of each pair's angle
+    if (static_cast<int64_t>(cs.size()) < n_rot) cs.resize(static_cast<size_t>(n_rot));
+    ref::rope_angles(n_rot, pos, base, freq_scale, freq_factors, cs.data());
+    ref::rope_rotate(x, n_heads, head_dim, n_rot, cs.data(), style);
 }
 
 void softmax(float* x, int64_t n) {

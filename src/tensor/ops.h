@@ -20,11 +20,19 @@ enum class RopeStyle {
     kNormal,  // rotates adjacent pairs (2i, 2i+1)          — llama
     kNeox,    // rotates pairs (i, i + n_rot/2)              — qwen2, qwen3, gemma3
 };
-// Rotates the first n_rot dims of each of n_heads vectors of head_dim floats at `x` (in place) for position pos.
-// Angle of pair i: pos * freq_scale * base^(-2i/n_rot) / (freq_factors ? freq_factors[i] : 1).
-// Scalar (it is per head and cheap next to the matmuls): the same code as ref::rope.
+// Rotates the first n_rot dims of each of n_heads vectors of head_dim floats at `x` (in place) for position
+// pos. Angle of pair i: pos * freq_scale * base^(-2i/n_rot) / (freq_factors ? freq_factors[i] : 1). Scalar
+// (it is per head and cheap next to the matmuls): the same code as ref::rope. Equal to rope_angles then
+// rope_rotate, which let a forward pass compute a position's angles once for all its heads and layers.
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float base, float freq_scale,
           const float* freq_factors, RopeStyle style);
+// cs[2i], cs[2i + 1] = cos, sin of pair i's angle at pos, for i < n_rot / 2 (computed in double, as
+// ref::rope).
+void rope_angles(int64_t n_rot, int64_t pos, float base, float freq_scale, const float* freq_factors,
+                 float* cs);
+// Rotates as rope() does, by the angles rope_angles() wrote to cs.
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs,
+                 RopeStyle style);
 
 // In-place softmax over n values (max-subtracted, accumulates in double: each float exp(x - max) is widened and
 // summed in double lanes). exp is Highway's (max error 1 ulp; exactly 0 below -104, so -inf entries give 0).

@@ -12,6 +12,10 @@ namespace ead::tensor::ref {
 void rms_norm(const float* x, const float* w, float* out, int64_t n, float eps);
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t pos, float base,
           float freq_scale, const float* freq_factors, RopeStyle style);
+void rope_angles(int64_t n_rot, int64_t pos, float base, float freq_scale, const float* freq_factors,
+                 float* cs);
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs,
+                 RopeStyle style);
 void softmax(float* x, int64_t n);
 void silu(const float* x, float* out, int64_t n);
 void gelu_tanh(const float* x, float* out, int64_t n);

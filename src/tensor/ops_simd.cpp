@@ -226,6 +226,16 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, int64_t po
     ref::rope(x, n_heads, head_dim, n_rot, pos, base, freq_scale, freq_factors, style);
 }
 
+void rope_angles(int64_t n_rot, int64_t pos, float base, float freq_scale, const float* freq_factors,
+                 float* cs) {
+    ref::rope_angles(n_rot, pos, base, freq_scale, freq_factors, cs);
+}
+
+void rope_rotate(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, const float* cs,
+                 RopeStyle style) {
+    ref::rope_rotate(x, n_heads, head_dim, n_rot, cs, style);
+}
+
 void softmax(float* x, int64_t n) {
     HWY_DYNAMIC_DISPATCH(Softmax)(x, n);
 }
