@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "tensor/kernels.h"
 #include "tensor/quants.h"
@@ -34,8 +35,27 @@ HWY_INLINE VF load_weights(DF df, const uint8_t* row, int64_t k) {
     }
 }
 
+// Rows of any length (attention's rows hold n_past + 1 positions) end in a tail shorter than a vector, taken
+// zero-padded. The tails are gathered once, the activations' per panel of rows and the weights' per group of
+// NR rows, and not in every tile: a vector loaded right after the element-wise stores that built it waits for
+// them (no store forwarding), and doing that in every tile made attention's value products 3x slower.
+struct Tails {
+    const float* x = nullptr;  // [activation row - panel start][lanes], or null: no tail
+    const VF* w = nullptr;     // [NR]
+};
+
+template <TensorType T>
+HWY_INLINE VF weight_tail(DF df, const uint8_t* row, int64_t k, int64_t rem) {
+    using W = std::conditional_t<T == TensorType::kF32, float, uint16_t>;
+    HWY_ALIGN W buf[hn::MaxLanes(DF())];
+    const W* src = reinterpret_cast<const W*>(row) + k;
+    for (size_t e = 0; e < hn::Lanes(df); ++e) buf[e] = static_cast<int64_t>(e) < rem ? src[e] : W{0};
+    return load_weights<T>(df, reinterpret_cast<const uint8_t*>(buf), 0);
+}
+
+// Weights rows r .. r+NR-1 against activation rows j .. j+NC-1 (j - j0 into the panel's tails).
 template <TensorType T, int NR, int NC>
-HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j) {
+HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j, int64_t j0, const Tails& tails) {
     const DF df;
     const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
     const uint8_t* w[NR];
@@ -52,19 +72,10 @@ HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j) {
             for (int i = 0; i < NR; ++i) acc[i][c] = hn::MulAdd(wv[i], xv, acc[i][c]);
         }
     }
-    if (k < a.cols) {  // the tail, zero-padded to a whole vector (rows of attention have any length)
-        const size_t rem = static_cast<size_t>(a.cols - k), elt = T == TensorType::kF32 ? 4 : 2;
-        HWY_ALIGN uint8_t wt[NR][HWY_MAX_BYTES] = {};
-        HWY_ALIGN float xt[HWY_MAX_BYTES / sizeof(float)] = {};
-        VF wv[NR];
-        for (int i = 0; i < NR; ++i) {
-            std::memcpy(wt[i], w[i] + static_cast<size_t>(k) * elt, rem * elt);
-            wv[i] = load_weights<T>(df, wt[i], 0);
-        }
+    if (tails.x != nullptr) {
         for (int c = 0; c < NC; ++c) {
-            std::memcpy(xt, a.x + (j + c) * a.cols + k, rem * sizeof(float));
-            const VF xv = hn::LoadU(df, xt);
-            for (int i = 0; i < NR; ++i) acc[i][c] = hn::MulAdd(wv[i], xv, acc[i][c]);
+            const VF xv = hn::Load(df, tails.x + (j + c - j0) * lanes);
+            for (int i = 0; i < NR; ++i) acc[i][c] = hn::MulAdd(tails.w[i], xv, acc[i][c]);
         }
     }
     for (int c = 0; c < NC; ++c)
@@ -75,37 +86,53 @@ HWY_INLINE void float_tile(const GemmArgs& a, int64_t r, int64_t j) {
 // The last j1 - j (< 4) activation rows in one tile, so the weights are loaded once (attention's query groups
 // are often 3, 5 or 7 rows).
 template <TensorType T, int NR>
-HWY_INLINE void columns_left(const GemmArgs& a, int64_t r, int64_t j, int64_t j1) {
+HWY_INLINE void columns_left(const GemmArgs& a, int64_t r, int64_t j, int64_t j1, int64_t j0,
+                             const Tails& t) {
     switch (j1 - j) {
-        case 3: return float_tile<T, NR, 3>(a, r, j);
-        case 2: return float_tile<T, NR, 2>(a, r, j);
-        case 1: return float_tile<T, NR, 1>(a, r, j);
+        case 3: return float_tile<T, NR, 3>(a, r, j, j0, t);
+        case 2: return float_tile<T, NR, 2>(a, r, j, j0, t);
+        case 1: return float_tile<T, NR, 1>(a, r, j, j0, t);
         default: return;
     }
 }
 
+// Rows r .. r+NR-1 against activation rows [j0, j1) of a panel whose tails are xt (null: no tail).
+template <TensorType T, int NR>
+HWY_INLINE void row_group(const GemmArgs& a, int64_t r, int64_t j0, int64_t j1, const float* xt) {
+    const DF df;
+    const int64_t lanes = static_cast<int64_t>(hn::Lanes(df)), k = a.cols / lanes * lanes;
+    VF wt[NR];
+    Tails tails;
+    if (xt != nullptr) {
+        for (int i = 0; i < NR; ++i) wt[i] = weight_tail<T>(df, a.w + (r + i) * a.w_row, k, a.cols - k);
+        tails = Tails{xt, wt};
+    }
+    int64_t j = j0;
+    for (; j + 4 <= j1; j += 4) float_tile<T, NR, 4>(a, r, j, j0, tails);
+    columns_left<T, NR>(a, r, j, j1, j0, tails);
+}
+
 template <TensorType T>
 void float_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
-    if (a.n == 1) {
-        int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) float_tile<T, 4, 1>(a, r, 0);
-        for (; r < r1; ++r) float_tile<T, 1, 1>(a, r, 0);
-        return;
-    }
+    const DF df;
+    const int64_t lanes = static_cast<int64_t>(hn::Lanes(df)), k = a.cols / lanes * lanes;
     constexpr int64_t kPanel = 32;
+    HWY_ALIGN float xt[kPanel * hn::MaxLanes(DF())];
     for (int64_t j0 = 0; j0 < a.n; j0 += kPanel) {
         const int64_t j1 = std::min(a.n, j0 + kPanel);
+        if (k < a.cols) {
+            for (int64_t j = j0; j < j1; ++j)
+                for (int64_t e = 0; e < lanes; ++e)
+                    xt[(j - j0) * lanes + e] = k + e < a.cols ? a.x[j * a.cols + k + e] : 0.0f;
+        }
+        const float* tails = k < a.cols ? xt : nullptr;
         int64_t r = r0;
-        for (; r + 2 <= r1; r += 2) {
-            int64_t j = j0;
-            for (; j + 4 <= j1; j += 4) float_tile<T, 2, 4>(a, r, j);
-            columns_left<T, 2>(a, r, j, j1);
+        if (a.n == 1) {  // matrix x vector: four rows at a time share the activation loads
+            for (; r + 4 <= r1; r += 4) row_group<T, 4>(a, r, j0, j1, tails);
+        } else {
+            for (; r + 2 <= r1; r += 2) row_group<T, 2>(a, r, j0, j1, tails);
         }
-        for (; r < r1; ++r) {
-            int64_t j = j0;
-            for (; j + 4 <= j1; j += 4) float_tile<T, 1, 4>(a, r, j);
-            columns_left<T, 1>(a, r, j, j1);
-        }
+        for (; r < r1; ++r) row_group<T, 1>(a, r, j0, j1, tails);
     }
 }
 
