@@ -36,7 +36,7 @@ public:
     // are head_dim separate rows, each a handful of lines that would otherwise be missed one after the other.
     void prefetch(int il, int h, int pos0, int pos1) const;
 
-  private:
+private:
     size_t k_offset(int il, int h, int pos) const;
     size_t v_offset(int il, int h, int d, int pos) const;
 

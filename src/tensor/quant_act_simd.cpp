@@ -67,7 +67,8 @@ void QuantizeActQ8_0(const float* x, int64_t cols, int offset, int8_t* qs, float
         int total = 0;
 #if HWY_TARGET == HWY_AVX2
         // Eight lanes: the block is four vectors, and two rounds of pairwise adds give the sums of its eight
-        // groups of four (group k is half k % 2 of vector k / 2), here in the order [0 2 4 6 1 3 5 7].
+        // groups of four (group k is half k % 2 of vector k / 2) in the order 0 2 4 6 1 3 5 7, which the
+        // permutation puts back in order. No int32 copy of the quants is stored and read back lane by lane.
         const auto s_id = hn::Set(df, id);
         __m256i v[4];
         for (int k = 0; k < 4; ++k) {
