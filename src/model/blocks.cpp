@@ -10,6 +10,7 @@
 #include "model/model.h"
 #include "tensor/matmul.h"
 #include "tensor/ops.h"
+#include "tensor/parallel.h"
 
 namespace ead::model {
 
@@ -42,17 +43,12 @@ namespace blocks {
 
 namespace {
 
-// fn(t) for each token of the pass. A batch is split by token across the threads; one token stays on the
-// calling thread and enters no parallel region at all (waking the others costs more than the work, and even
-// an `if`-disabled region costs about half a microsecond, some 20 times per layer).
+// fn(t) for each token of the pass: a batch split by token across the threads, one token on the calling
+// thread.
 template <class Fn>
 void per_token(const ForwardPass& p, const Fn& fn) {
-    if (p.n_tokens > 1 && p.n_threads > 1) {
-#pragma omp parallel for num_threads(p.n_threads) schedule(static)
-        for (int t = 0; t < p.n_tokens; ++t) fn(t);
-    } else {
-        for (int t = 0; t < p.n_tokens; ++t) fn(t);
-    }
+    tensor::parallel_for(p.n_tokens, p.n_threads, p.n_tokens > 1 && p.n_threads > 1,
+                         [&](int64_t t) { fn(static_cast<int>(t)); });
 }
 
 }  // namespace
@@ -151,12 +147,8 @@ void attend_head(ForwardPass& p, int il, int g, int chunk, ForwardBuffers::Atten
             tensor::scale(s + lo, hp.attn_scale, hi - lo);
             tensor::softmax(s + lo, hi - lo);
         };
-        if (threads > 1 && int64_t{n_rows} * nj >= (1 << 16)) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-            for (int r = 0; r < n_rows; ++r) softmax_row(r);
-        } else {
-            for (int r = 0; r < n_rows; ++r) softmax_row(r);
-        }
+        tensor::parallel_for(n_rows, threads, threads > 1 && int64_t{n_rows} * nj >= (1 << 16),
+                             [&](int64_t r) { softmax_row(static_cast<int>(r)); });
         // og[row][hd] = sum_j p_j v_j: the cache's transposed values are a head_dim x nj matrix as they lie.
         tensor::MatmulJob values{p.kv.type(), tensor::WeightLayout::kRows, p.kv.values(il, g, j_lo), hd,
                                  lane.og.data()};

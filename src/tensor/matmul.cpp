@@ -13,6 +13,7 @@
 
 #include "tensor/dequant.h"
 #include "tensor/kernels.h"
+#include "tensor/parallel.h"
 #include "tensor/quants.h"
 
 namespace ead::tensor {
@@ -62,17 +63,10 @@ std::vector<uint8_t>& slot_scratch(int slot, size_t bytes) {
     return buf;
 }
 
-// fn(j) for each of n rows of cols activations: split among the threads when there is enough work; otherwise
-// on the calling thread, without a parallel region (even one disabled by `if` costs about half a microsecond,
-// and decoding quantizes a row before every product).
+// fn(j) for each of n rows of cols activations, split among the threads when there is enough work.
 template <class Fn>
 void for_rows(int64_t n, int64_t cols, int n_threads, const Fn& fn) {
-    if (n > 1 && n_threads > 1 && n * cols >= 8192) {
-#pragma omp parallel for num_threads(n_threads) schedule(static)
-        for (int64_t j = 0; j < n; ++j) fn(j);
-    } else {
-        for (int64_t j = 0; j < n; ++j) fn(j);
-    }
+    parallel_for(n, n_threads, n > 1 && n_threads > 1 && n * cols >= 8192, fn);
 }
 
 // Fills a.legacy / a.xk for a's type, quantizing x (n rows of cols) unless the cache has it.
