@@ -205,26 +205,27 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
 // Prefetches each 64-byte line once, as the stream kDistance bytes ahead of the blocks being read reaches it.
 // Groups are contiguous, so a tile's prefetches run on into the next group's first lines.
 // - Prefetching every line a block touches, duplicates included, streamed 5-15% slower from memory.
-// - kDistance is 24 lines, about the misses one Zen 3 core keeps in flight from L1. The earlier distance of
-//   one whole group ahead (7.6-41 KiB for Q8_0) filled lines that L1 evicted again before use: decoding the
-//   Qwen2.5-0.5B shape at 2 threads ran 3-9% faster at 1536 bytes than at one group, and at 2048 or more it
-//   lost most of that again (in-process A/B; 1 thread: unchanged). Prefetching into L2 only (T1) was no
-//   better.
+// - Far prefetches hurt. The earlier distance of one whole group ahead (7.6-41 KiB for Q8_0) decoded the
+//   Qwen2.5-0.5B shape at 2 threads 3-9% slower than 1536 bytes (24 lines) does, and 2048-8192 bytes, or
+//   prefetching into L2 only (T1), lost most of that again (in-process A/B; 1 thread: unchanged).
+// - Near ones barely help: without any, decoding was within 2% of this, inside the noise of the A/B. They
+//   stay because they never measured slower and keep the first lines of every group requested early.
 class Prefetcher {
 public:
-  static constexpr int64_t kDistance = 1536;
-  explicit Prefetcher(const uint8_t* start)
-      : next_(reinterpret_cast<uintptr_t>(start + kDistance) & ~uintptr_t{63}) {}
-  // Call before reading [p, p + bytes).
-  HWY_INLINE void ahead_of(const uint8_t* p, int64_t bytes) {
-      const uintptr_t end = reinterpret_cast<uintptr_t>(p + kDistance + bytes);
-      for (; next_ < end; next_ += kStep) _mm_prefetch(reinterpret_cast<const char*>(next_), _MM_HINT_T0);
+    static constexpr int64_t kDistance = 1536;
+    explicit Prefetcher(const uint8_t* start)
+        : next_(reinterpret_cast<uintptr_t>(start + kDistance) & ~uintptr_t{63}) {}
+    // Call before reading [p, p + bytes).
+    HWY_INLINE void ahead_of(const uint8_t* p, int64_t bytes) {
+        const uintptr_t end = reinterpret_cast<uintptr_t>(p + kDistance + bytes);
+        for (; next_ < end; next_ += kStep) _mm_prefetch(reinterpret_cast<const char*>(next_), _MM_HINT_T0);
     }
 
 private:
     static constexpr uintptr_t kStep = 64;
     uintptr_t next_;
 };
+
 // Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8), for the nibble formats
 // Q4_0, Q4_1 (a min m per row and block) and Q5_0 (a fifth bit per element).
 template <int NC, TensorType T>
