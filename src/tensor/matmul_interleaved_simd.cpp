@@ -12,9 +12,12 @@
 //     0..15     fp16 d of each row;  16..31  fp16 m of each row;  32..159  chunk t = 0..3 as in Q4_0
 //   Q5_0, 176 bytes per 32 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row
-//     16..47    fifth bits: byte 4k+e holds those of row k's columns 4t+e at bit t and 16+4t+e at bit 4+t (t < 4),
-//               so one shift and one mask move the bits of a whole nibble chunk into place
-//     48..175   chunk t = 0..3 as in Q4_0
+//     16..175   five vectors V0..V4 of 32 bytes packing eight 5-bit quants q_0..q_7 per byte position
+//               p = 4k+e, where q_i is row k's quant of column 4i+e (i < 4) or 16+4(i-4)+e (i >= 4).
+//               Bits 0..4 of Vi hold q_i (i < 5). Bits 5..7 of V0, V1, V2 hold bits 0..2 of q_5, q_6,
+//               q_7; bits 5..6 of V3 and V4 hold bits 3..4 of q_5 and q_6; bit 7 of V3 and of V4 hold
+//               bits 3 and 4 of q_7. Unpacking all eight takes 23 vector operations (35 for nibbles
+//               plus a plane of fifth bits, the layout before)
 //   Q8_0, 272 bytes per 32 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row;  16..271  chunk t = 0..7: bytes 4k..4k+3 are qs[4t..4t+3] of row k
 //   Q4_K, 1184 bytes per 256 columns (8 blocks take 1152: scales and mins are stored as whole bytes):
@@ -56,6 +59,7 @@ namespace ead::tensor::interleaved {
 // Bytes of one group block (eight rows) and columns it covers.
 constexpr int64_t kQ4_0Bytes = 144, kQ4_1Bytes = 160, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184,
                   kQ5_KBytes = 1440, kQ6_KBytes = 1680;
+constexpr int64_t kQ5_0Qs = 16;  // V0 of Q5_0's packed quants
 constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160, kQ5_KQh = 1184;
 constexpr int64_t kQ6_KScales = 16, kQ6_KQs = 144, kQ6_KSub = 96;  // kQ6_KSub: bytes of one sub-block's quants
 
@@ -129,11 +133,20 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                     std::memcpy(out + 2 * k, &blk->d, 2);
                     uint32_t qh;
                     std::memcpy(&qh, blk->qh, 4);
-                    for (int e = 0; e < 4; ++e)
-                        for (int t = 0; t < 4; ++t)
-                            out[16 + 4 * k + e] |= static_cast<uint8_t>((qh >> (4 * t + e) & 1) << t |
-                                                                        (qh >> (16 + 4 * t + e) & 1) << (4 + t));
-                    for (int t = 0; t < 4; ++t) std::memcpy(out + 48 + 32 * t + 4 * k, blk->qs + 4 * t, 4);
+                    for (int e = 0; e < 4; ++e) {
+                        int q[8];
+                        for (int i = 0; i < 8; ++i) {
+                            const int col = i < 4 ? 4 * i + e : 16 + 4 * (i - 4) + e;
+                            const int nib = col < 16 ? blk->qs[col] & 0xF : blk->qs[col - 16] >> 4;
+                            q[i] = nib | static_cast<int>(qh >> col & 1) << 4;
+                        }
+                        uint8_t* v = out + interleaved::kQ5_0Qs + 4 * k + e;
+                        v[0] = static_cast<uint8_t>(q[0] | (q[5] & 7) << 5);
+                        v[32] = static_cast<uint8_t>(q[1] | (q[6] & 7) << 5);
+                        v[64] = static_cast<uint8_t>(q[2] | (q[7] & 7) << 5);
+                        v[96] = static_cast<uint8_t>(q[3] | (q[5] >> 3) << 5 | (q[7] >> 3 & 1) << 7);
+                        v[128] = static_cast<uint8_t>(q[4] | (q[6] >> 3) << 5 | (q[7] >> 4) << 7);
+                    }
                 } else if (type == TensorType::kQ8_0) {
                     const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
                     std::memcpy(out + 2 * k, &blk->d, 2);
@@ -227,12 +240,12 @@ private:
 };
 
 // Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8), for the nibble formats
-// Q4_0, Q4_1 (a min m per row and block) and Q5_0 (a fifth bit per element).
+// Q4_0, Q4_1 (a min m per row and block) and Q5_0 (five bits per element, packed as described above).
 template <int NC, TensorType T>
 HWY_INLINE void nibble_tile(const GemmArgs& a, int64_t r, int64_t j) {
     constexpr bool kMin = T == TensorType::kQ4_1, kFive = T == TensorType::kQ5_0;
     constexpr int64_t kBytes = kMin ? kQ4_1Bytes : kFive ? kQ5_0Bytes : kQ4_0Bytes;
-    constexpr int64_t kQs = kMin ? 32 : kFive ? 48 : 16;  // offset of the nibble chunks in a group block
+    constexpr int64_t kQs = kMin ? 32 : 16;  // offset of the nibble chunks in a group block (not Q5_0)
     constexpr int kOffset = kMin ? 0 : kFive ? 16 : 8;     // subtracted from every quant
     const int64_t nb = a.cols / kQK;
     const uint8_t* base = a.w + r / 8 * nb * kBytes;
@@ -245,17 +258,29 @@ HWY_INLINE void nibble_tile(const GemmArgs& a, int64_t r, int64_t j) {
         const uint8_t* blk = base + b * kBytes;
         if constexpr (NC == 1) pf.ahead_of(blk, kBytes);
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
-        __m256i qh = _mm256_setzero_si256();
-        if constexpr (kFive) qh = load256(blk + 16);
-        __m256i lo[4], hi[4];
-        for (int t = 0; t < 4; ++t) {
-            const __m256i v = load256(blk + kQs + 32 * t);
-            lo[t] = _mm256_and_si256(v, m4);
-            hi[t] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-            if constexpr (kFive) {  // bit t of each byte of qh to bit 4 (for lo), bit 4 + t to bit 4 (for hi)
-                const __m256i h16 = _mm256_set1_epi8(0x10);
-                lo[t] = _mm256_or_si256(lo[t], _mm256_and_si256(_mm256_slli_epi16(qh, 4 - t), h16));
-                hi[t] = _mm256_or_si256(hi[t], _mm256_and_si256(_mm256_srli_epi16(qh, t), h16));
+        __m256i lo[4], hi[4];  // columns 4t+e and 16+4t+e of every row
+        if constexpr (kFive) {
+            // The five packed vectors (layout above). 16-bit shifts pull bits in from the neighbouring byte;
+            // each mask keeps only bits that came from the byte itself.
+            __m256i v[5];
+            for (int i = 0; i < 5; ++i) v[i] = load256(blk + kQ5_0Qs + 32 * i);
+            const __m256i m5 = _mm256_set1_epi8(0x1F), m3 = _mm256_set1_epi8(0x07),
+                          m18 = _mm256_set1_epi8(0x18);
+            for (int t = 0; t < 4; ++t) lo[t] = _mm256_and_si256(v[t], m5);
+            hi[0] = _mm256_and_si256(v[4], m5);
+            hi[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v[0], 5), m3),
+                                    _mm256_and_si256(_mm256_srli_epi16(v[3], 2), m18));
+            hi[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v[1], 5), m3),
+                                    _mm256_and_si256(_mm256_srli_epi16(v[4], 2), m18));
+            hi[3] = _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi16(v[2], 5), m3),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v[3], 4), _mm256_set1_epi8(0x08)),
+                                _mm256_and_si256(_mm256_srli_epi16(v[4], 3), _mm256_set1_epi8(0x10))));
+        } else {
+            for (int t = 0; t < 4; ++t) {
+                const __m256i v = load256(blk + kQs + 32 * t);
+                lo[t] = _mm256_and_si256(v, m4);
+                hi[t] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
             }
         }
         for (int c = 0; c < NC; ++c) {
@@ -582,12 +607,16 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
                 }
             s -= 8 * a.legacy.qsum[xb];
         } else if (q5) {
-            for (int t = 0; t < 4; ++t)
-                for (int e = 0; e < 4; ++e) {
-                    const uint8_t q = blk[48 + 32 * t + 4 * k + e], h = blk[16 + 4 * k + e];
-                    const int c0 = 4 * t + e, c1 = 16 + 4 * t + e;
-                    s += ((q & 0xF) | ((h >> t & 1) << 4)) * yq[c0] + ((q >> 4) | ((h >> (4 + t) & 1) << 4)) * yq[c1];
-                }
+            for (int e = 0; e < 4; ++e) {
+                int v[5];
+                for (int i = 0; i < 5; ++i) v[i] = blk[kQ5_0Qs + 32 * i + 4 * k + e];
+                int q[8];
+                for (int i = 0; i < 5; ++i) q[i] = v[i] & 31;
+                q[5] = v[0] >> 5 | (v[3] >> 5 & 3) << 3;
+                q[6] = v[1] >> 5 | (v[4] >> 5 & 3) << 3;
+                q[7] = v[2] >> 5 | (v[3] >> 7) << 3 | (v[4] >> 7) << 4;
+                for (int i = 0; i < 8; ++i) s += q[i] * yq[i < 4 ? 4 * i + e : 16 + 4 * (i - 4) + e];
+            }
             s -= 16 * a.legacy.qsum[xb];
         } else {
             for (int t = 0; t < 8; ++t)
