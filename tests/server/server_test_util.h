@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -24,6 +25,10 @@ using nlohmann::json;
 class ServerProcess {
 public:
     ServerProcess(const std::vector<std::string>& args, const std::string& log_path) : log_(log_path) {
+        // A log left by an earlier process (same path, e.g. a recycled pid) would give its stale port to the
+        // loop below if read before the child truncates it.
+        std::error_code ec;
+        std::filesystem::remove(log_path, ec);
         pid_ = fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {

@@ -22,7 +22,17 @@ struct Pair {
     std::string dir, small, large;
 };
 
+// Removes the pair's directory when the test process exits (each ctest test is a process of its own).
+struct PairDirCleanup {
+    std::string dir;
+    ~PairDirCleanup() {
+        std::error_code ec;
+        if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    }
+};
+
 const Pair& synthetic_pair() {
+    static PairDirCleanup cleanup;
     static const Pair p = [] {
         Pair q;
         q.dir = (std::filesystem::temp_directory_path() / ("ead_server_test_" + std::to_string(getpid()))).string();
@@ -47,6 +57,7 @@ const Pair& synthetic_pair() {
         l.seed = 2;
         l.name = "tiny-large";
         model::write_synthetic_model(l, q.large);
+        cleanup.dir = q.dir;
         return q;
     }();
     return p;
@@ -66,6 +77,7 @@ protected:
         server_ = nullptr;
     }
     static httplib::Client client() {
+        if (!server_) throw std::runtime_error("ead serve did not start (see SetUpTestSuite's error)");
         httplib::Client c("127.0.0.1", server_->port());
         c.set_read_timeout(60);
         return c;
