@@ -47,12 +47,12 @@ struct GemmArgs {
 // every result bit, is independent of the thread count.
 constexpr int64_t kRowAlign = 8;
 
-// Matrix x vector kernels stream every weight byte once from memory; the hardware prefetcher alone leaves
-// them latency-bound. (The interleaved layout's kernels prefetch a fixed distance ahead of their single
-// stream: see Prefetcher in matmul_interleaved_simd.cpp.) In the row layout, a pass over NR rows (a group of
-// NR * w_row contiguous bytes) prefetches, block by block, the same blocks of the group that follows it at
-// least kPrefetchAhead bytes later, so each line arrives about one group's compute time before use whatever
-// the row length.
+// Matrix x vector kernels stream every weight byte once from memory. In the row layout, a pass over NR rows (a
+// group of NR * w_row contiguous bytes) prefetches, block by block, the same blocks of the group that follows
+// it at least kPrefetchAhead bytes later, so each line arrives about one group's compute time before use
+// whatever the row length. (The interleaved layout's kernels, which models use, prefetch only a short way
+// ahead of their single stream: far prefetches made them slower. See Prefetcher in
+// matmul_interleaved_simd.cpp.)
 constexpr int64_t kPrefetchAhead = 4096;
 
 inline int64_t prefetch_distance(int64_t group_bytes) {

@@ -215,8 +215,9 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
     return _mm256_set1_epi32(v);
 }
 
-// Prefetches each 64-byte line once, as the stream kDistance bytes ahead of the blocks being read reaches it.
-// Groups are contiguous, so a tile's prefetches run on into the next group's first lines.
+// Prefetches each 64-byte line once, as the stream `distance` bytes ahead of the blocks being read reaches it
+// (kDistance unless a kernel's layout needs more). Groups are contiguous, so a tile's prefetches run on into the
+// next group's first lines.
 // - Prefetching every line a block touches, duplicates included, streamed 5-15% slower from memory.
 // - Far prefetches hurt. The earlier distance of one whole group ahead (7.6-41 KiB for Q8_0) decoded the
 //   Qwen2.5-0.5B shape at 2 threads 3-9% slower than 1536 bytes (24 lines) does, and 2048-8192 bytes, or
