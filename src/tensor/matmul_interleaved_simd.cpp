@@ -60,6 +60,10 @@ namespace ead::tensor::interleaved {
 constexpr int64_t kQ4_0Bytes = 144, kQ4_1Bytes = 160, kQ5_0Bytes = 176, kQ8_0Bytes = 272, kQ4_KBytes = 1184,
                   kQ5_KBytes = 1440, kQ6_KBytes = 1680;
 constexpr int64_t kQ5_0Qs = 16;  // V0 of Q5_0's packed quants
+// Column of packed quant q_i (i < 8) at byte position 4k+e of a Q5_0 group block (the layout above).
+constexpr int q5_0_column(int i, int e) {
+    return i < 4 ? 4 * i + e : 16 + 4 * (i - 4) + e;
+}
 constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160, kQ5_KQh = 1184;
 constexpr int64_t kQ6_KScales = 16, kQ6_KQs = 144, kQ6_KSub = 96;  // kQ6_KSub: bytes of one sub-block's quants
 
@@ -136,7 +140,7 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                     for (int e = 0; e < 4; ++e) {
                         int q[8];
                         for (int i = 0; i < 8; ++i) {
-                            const int col = i < 4 ? 4 * i + e : 16 + 4 * (i - 4) + e;
+                            const int col = interleaved::q5_0_column(i, e);
                             const int nib = col < 16 ? blk->qs[col] & 0xF : blk->qs[col - 16] >> 4;
                             q[i] = nib | static_cast<int>(qh >> col & 1) << 4;
                         }
@@ -620,7 +624,7 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
                 q[5] = v[0] >> 5 | (v[3] >> 5 & 3) << 3;
                 q[6] = v[1] >> 5 | (v[4] >> 5 & 3) << 3;
                 q[7] = v[2] >> 5 | (v[3] >> 7) << 3 | (v[4] >> 7) << 4;
-                for (int i = 0; i < 8; ++i) s += q[i] * yq[i < 4 ? 4 * i + e : 16 + 4 * (i - 4) + e];
+                for (int i = 0; i < 8; ++i) s += q[i] * yq[q5_0_column(i, e)];
             }
             s -= 16 * a.legacy.qsum[xb];
         } else {
