@@ -13,19 +13,20 @@ namespace ead::tensor {
 // Activations quantized for the legacy formats (Q4_0 .. Q8_0): Q8_0 values, split into arrays.
 // Row j of x: qs + j * cols (int8, 32 per block), d + j * nb (block scale, the fp16-rounded d as float),
 // corr + (j * nb + b) * 8 (8 int32 summing to -offset * sum(qs of block b); offset 8 for Q4_0, 16 for Q5_0),
-// s + j * nb (d * sum(qs) per block, for Q4_1 / Q5_1).
+// s + j * nb (d * sum(qs) per block, for Q4_1 / Q5_1), osum + j * nb (-offset * sum(qs) per block, for the
+// interleaved kernels).
 struct ActLegacy {
     const int8_t* qs = nullptr;
     const float* d = nullptr;
     const int32_t* corr = nullptr;
     const float* s = nullptr;
-    const int32_t* qsum = nullptr;  // qsum + j * nb: sum(qs) of each block
+    const int32_t* osum = nullptr;
 };
 
-// Row x (cols floats, a multiple of 32) to Q8_0 in the split layout above: qs, d, corr, s and qsum of that row.
-// Bit-identical to from_float_q8_0 (quant_act_simd.cpp).
-void quantize_act_q8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr, float* s,
-                       int32_t* qsum);
+// Row x (cols floats, a multiple of 32) to Q8_0 in the split layout above: qs, d, corr, s and osum of that
+// row. Bit-identical to from_float_q8_0 (quant_act_simd.cpp).
+void quantize_act_q8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr,
+                       float* s, int32_t* osum);
 // Row x (cols a multiple of 256) to BlockQ8_K; bit-identical to from_float_q8_k.
 void quantize_act_q8_k(const float* x, void* dst, int64_t cols);
 

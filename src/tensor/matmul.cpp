@@ -87,12 +87,12 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
             auto* d = reinterpret_cast<float*>(buf + n_qs);
             auto* s = reinterpret_cast<float*>(buf + n_qs + n_d);
             auto* corr = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d);
-            auto* qsum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
+            auto* osum = reinterpret_cast<int32_t*>(buf + n_qs + 2 * n_d + n_corr);
             for_rows(n, cols, nt_req, [&](int64_t j) {
                 quantize_act_q8_0(x + j * cols, cols, offset, qs + j * cols, d + j * nb, corr + j * nb * 8,
-                                  s + j * nb, qsum + j * nb);
+                                  s + j * nb, osum + j * nb);
             });
-            cache.legacy[slot] = ActLegacy{qs, d, corr, s, qsum};
+            cache.legacy[slot] = ActLegacy{qs, d, corr, s, osum};
             cache.ready[slot] = true;
         }
         a.legacy = cache.legacy[slot];

@@ -56,7 +56,7 @@ HWY_INLINE float round_to_fp16(float d) {
 }
 
 void QuantizeActQ8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr, float* s,
-                     int32_t* qsum) {
+                     int32_t* osum) {
     // At most 32 floats per vector, so that a block is whole vectors.
     const hn::CappedTag<float, kQK> df;
     for (int64_t b = 0; b < cols / kQK; ++b) {
@@ -95,7 +95,7 @@ void QuantizeActQ8_0(const float* x, int64_t cols, int offset, int8_t* qs, float
         }
 #endif
         s[b] = d[b] * static_cast<float>(total);
-        qsum[b] = total;
+        osum[b] = -offset * total;
     }
 }
 
@@ -142,8 +142,8 @@ HWY_EXPORT(QuantizeActQ8_K);
 HWY_EXPORT(Fp32ToFp16Row);
 
 void quantize_act_q8_0(const float* x, int64_t cols, int offset, int8_t* qs, float* d, int32_t* corr,
-                       float* s, int32_t* qsum) {
-    HWY_DYNAMIC_DISPATCH(QuantizeActQ8_0)(x, cols, offset, qs, d, corr, s, qsum);
+                       float* s, int32_t* osum) {
+    HWY_DYNAMIC_DISPATCH(QuantizeActQ8_0)(x, cols, offset, qs, d, corr, s, osum);
 }
 
 void fp32_to_fp16_row(const float* x, uint16_t* dst, int64_t n) {

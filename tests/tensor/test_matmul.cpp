@@ -252,9 +252,12 @@ TEST_P(MatmulInterleaved, MatchesReferenceOnEveryTarget) {
         force_simd_target(target);
         SCOPED_TRACE(simd_target_name(target));
         std::mt19937 rng(77);
-        const std::vector<Shape> sh = test::quick()
-                                          ? std::vector<Shape>{{8, 1, 1}, {24, 3, 5}}
-                                          : std::vector<Shape>{{8, 1, 1}, {8, 5, 2}, {24, 3, 5}, {64, 8, 9}, {136, 7, 67}};
+        // 19 and 37 blocks: rows longer than the 16 blocks a batch tile sums before scaling them, and not a
+        // multiple of 16.
+        const std::vector<Shape> sh =
+            test::quick() ? std::vector<Shape>{{8, 1, 1}, {24, 3, 5}, {16, 19, 5}}
+                          : std::vector<Shape>{{8, 1, 1},    {8, 5, 2},   {24, 3, 5}, {64, 8, 9},
+                                               {136, 7, 67}, {16, 19, 5}, {8, 37, 6}};
         for (const Shape& s : sh) {
             const int64_t rows = s.rows, cols = s.blocks * tt.block_size, n = s.n;
             SCOPED_TRACE("rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) + " n=" + std::to_string(n));
