@@ -551,16 +551,37 @@ void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
         return;
     }
     constexpr int64_t kPanel = 64;  // activation rows that stay in L2 while the row range streams through
+    const int nc = is_k_quant(a.type) ? 2 : 4;  // activation rows per tile
+    const int64_t group_bytes = a.cols / (is_k_quant(a.type) ? kQK_K : kQK) * group_block_bytes(a.type);
     for (int64_t j0 = 0; j0 < a.n; j0 += kPanel) {
         const int64_t j1 = std::min(a.n, j0 + kPanel);
+        // A group's weights come from memory in its first tile, where nothing announced them: each tile of a
+        // group first prefetches its share of the next group's lines. pp64 at 2 threads against no prefetch,
+        // in one process: Qwen2.5-0.5B shape Q4_0 1.06, Q4_K_M 1.08, Q8_0 1.02 (its tiles spend longer on
+        // arithmetic); Gemma 3 270M 1.04, SmolLM2-135M 1.03.
+        const int64_t tiles = (j1 - j0 + nc - 1) / nc;
+        const int64_t lines_per_tile = (group_bytes / 64 + tiles - 1) / tiles;
         for (int64_t r = r0; r < r1; r += 8) {
+            const char* next = reinterpret_cast<const char*>(a.w + (r / 8 + 1) * group_bytes);
+            const int64_t n_lines = group_bytes / 64;
+            int64_t line = r + 8 < r1 ? 0 : n_lines;  // the range's last group has no next
+            auto prefetch_share = [&] {
+                for (const int64_t end = std::min(n_lines, line + lines_per_tile); line < end; ++line)
+                    _mm_prefetch(next + 64 * line, _MM_HINT_T0);
+            };
             int64_t j = j0;
-            if (is_k_quant(a.type)) {
-                for (; j + 2 <= j1; j += 2) tile<2>(a, r, j);
-            } else {
-                for (; j + 4 <= j1; j += 4) tile<4>(a, r, j);
+            for (; j + nc <= j1; j += nc) {
+                prefetch_share();
+                if (nc == 2) {
+                    tile<2>(a, r, j);
+                } else {
+                    tile<4>(a, r, j);
+                }
             }
-            for (; j < j1; ++j) tile<1>(a, r, j);
+            for (; j < j1; ++j) {
+                prefetch_share();
+                tile<1>(a, r, j);
+            }
         }
     }
 }
