@@ -250,7 +250,7 @@ private:
 template <TensorType T>
 HWY_INLINE void unpack_half(const uint8_t* blk, int h, __m256i q[4]) {
     if constexpr (T == TensorType::kQ5_0) {
-        // The five packed vectors (layout above): q_i is lo (i < 4) or hi (i >= 4) quant of columns 4i + e.
+        // The five packed vectors (layout above): q_i holds columns 4i + e (i < 4) or 16 + 4(i - 4) + e.
         // 16-bit shifts pull bits in from the neighbouring byte; each mask keeps the byte's own bits.
         const __m256i m5 = _mm256_set1_epi8(0x1F), m3 = _mm256_set1_epi8(0x07), m18 = _mm256_set1_epi8(0x18);
         const auto v = [blk](int i) { return load256(blk + kQ5_0Qs + 32 * i); };
@@ -289,7 +289,7 @@ HWY_INLINE void block_sums(const GemmArgs& a, const uint8_t* blk, int64_t b, int
     const __m256i ones = _mm256_set1_epi16(1);
     if constexpr (T == TensorType::kQ8_0) {
         // Signed by signed: maddubs takes |w| and the activations with w's signs. Unrolling all eight chunks
-        // left GCC too few registers for four activation rows (its spills cost ~25% of the tile); four at a
+        // left GCC too few registers for four activation rows (its spills cost ~25% of a hot tile); four at a
         // time ran pp64 1.09-1.11x faster than one at a time (Qwen2.5-0.5B shape, 2 threads, in one process).
         for (int c = 0; c < NC; ++c) s[c] = _mm256_setzero_si256();
 #pragma GCC unroll 4
@@ -322,8 +322,8 @@ HWY_INLINE void block_sums(const GemmArgs& a, const uint8_t* blk, int64_t b, int
             s[c] = _mm256_add_epi32(s[c], _mm256_set1_epi32(a.legacy.osum[(j + c) * nb + b]));
     } else {
         // Q4_0, Q4_1: unsigned nibbles by signed activations, the whole block at once (half at a time, as
-        // Q5_0 does, ran prompts ~15% slower). Products per int16 lane of at most 2 * 127 * 15: all eight
-        // fit (30480).
+        // Q5_0 does, measured slower). Products per int16 lane of at most 2 * 127 * 15: all eight fit
+        // (30480).
         __m256i q[8];
         for (int h = 0; h < 2; ++h) unpack_half<T>(blk, h, q + 4 * h);
         for (int c = 0; c < NC; ++c) {
@@ -346,9 +346,9 @@ HWY_INLINE void block_sums(const GemmArgs& a, const uint8_t* blk, int64_t b, int
 // Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8), for Q4_0, Q4_1 (a min
 // m per row and block), Q5_0 and Q8_0. With several activation rows, the integer sums of kChunk blocks are
 // computed first, then scaled and accumulated. Against the tile before, which did both block by block,
-// prompts ran faster (pp64 at 2 threads, Qwen2.5-0.5B shape, in-process A/B): Q4_0 1.23x, Q4_K_M 1.19x (its
-// 896-column matrices are Q5_0), Q8_0 1.06x. Matrix x vector (NC == 1) keeps one block per chunk: decoding
-// measured the same.
+// prompts ran faster (pp64 at 2 threads, two builds alternated in one process): Qwen2.5-0.5B shape
+// Q4_0 1.10x, Q4_K_M 1.12x (its 896-column matrices are Q5_0), Q8_0 1.02x; Gemma 3 270M 1.08x. Matrix x
+// vector (NC == 1) keeps one block per chunk: decoding measured the same.
 template <int NC, TensorType T>
 HWY_INLINE void legacy_tile(const GemmArgs& a, int64_t r, int64_t j) {
     constexpr int64_t kBytes = group_block_bytes(T);
