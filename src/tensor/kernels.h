@@ -64,5 +64,9 @@ void gemm_legacy(const GemmArgs& a, int64_t r0, int64_t r1);  // Q4_0, Q4_1, Q5_
 void gemm_k(const GemmArgs& a, int64_t r0, int64_t r1);       // Q2_K .. Q6_K, Q8_K
 void gemm_interleaved(const GemmArgs& a, int64_t r0, int64_t r1);  // kInterleaved8; r0, r1 multiples of 8
 void gemm_float(const GemmArgs& a, int64_t r0, int64_t r1);   // F32, F16, BF16
+// Matrix x vector (n == 1) over n_lanes <= kMaxLanes streams at once, all kInterleaved8 of one weight type
+// and sharing activations: lane s computes the n_groups row groups of *a[s] from row r[s] (a multiple of 8).
+constexpr int kMaxLanes = 4;
+void gemv_interleaved_lanes(const GemmArgs* const* a, const int64_t* r, int n_lanes, int64_t n_groups);
 
 }  // namespace ead::tensor

@@ -152,6 +152,78 @@ class StealingShares {
     Share state_[kMaxThreads];
 };
 
+// Matrix x vector, bound by memory. Row groups (kRowAlign rows, numbered across the jobs) are cut into chunks
+// of about kChunkBytes of weights, and the chunks into kMaxLanes equal streams: virtual chunk v is chunk v of
+// every stream. Each thread owns a contiguous share of the virtual chunks and computes each one's chunks in
+// step (gemv_interleaved_lanes), so it reads kMaxLanes far-apart streams at once, each moving forward as the
+// thread does: one stream per thread read ~30% slower (tensor/bandwidth.cpp). A thread done with its share
+// takes virtual chunks from the back of the others' (StealingShares), so equal threads finish together and
+// one slowed by the rest of the machine does not leave the others waiting.
+void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* group_end, int n_jobs, int nt) {
+    constexpr int64_t kChunkBytes = 64 * 1024;
+    const int64_t groups = group_end[n_jobs - 1];
+    int64_t work = 0;
+    for (int i = 0; i < n_jobs; ++i) work += static_cast<int64_t>(args[i].w_row) * args[i].rows;
+    const int64_t chunk = std::max<int64_t>(1, groups * kChunkBytes / std::max<int64_t>(1, work));
+    const int64_t n_chunks = (groups + chunk - 1) / chunk;
+    const int64_t n_virtual = (n_chunks + kMaxLanes - 1) / kMaxLanes;
+    auto job_of = [&](int64_t g) {
+        int i = 0;
+        while (group_end[i] <= g) ++i;
+        return i;
+    };
+    auto run_virtual = [&](int64_t v) {
+        int64_t pos[kMaxLanes], end[kMaxLanes];  // each stream's groups left: [pos, end)
+        for (int l = 0; l < kMaxLanes; ++l) {
+            pos[l] = std::min(groups, (v + l * n_virtual) * chunk);
+            end[l] = std::min(groups, pos[l] + chunk);
+        }
+        for (;;) {
+            // The streams whose next groups are interleaved rows of the first such stream's type go together,
+            // as far as the shortest of them stays inside its job; the rest wait for the next round.
+            const GemmArgs* lane_args[kMaxLanes];
+            int64_t lane_row[kMaxLanes];
+            int lane_stream[kMaxLanes];
+            int k = 0;
+            int64_t run = 0;
+            bool left = false;
+            for (int l = 0; l < kMaxLanes; ++l) {
+                if (pos[l] >= end[l]) continue;
+                left = true;
+                const int i = job_of(pos[l]);
+                const int64_t first = i == 0 ? 0 : group_end[i - 1];
+                const int64_t len = std::min(end[l], group_end[i]) - pos[l];
+                if (jobs[i].layout != WeightLayout::kInterleaved8) {  // row layout: one stream at a time
+                    run_rows(args[i], jobs[i].layout, (pos[l] - first) * kRowAlign,
+                             std::min(args[i].rows, (pos[l] + len - first) * kRowAlign));
+                    pos[l] += len;
+                    continue;
+                }
+                if (k > 0 && args[i].type != lane_args[0]->type) continue;
+                lane_args[k] = &args[i];
+                lane_row[k] = (pos[l] - first) * kRowAlign;
+                lane_stream[k] = l;
+                run = k == 0 ? len : std::min(run, len);
+                ++k;
+            }
+            if (!left) return;
+            if (k == 0) continue;
+            gemv_interleaved_lanes(lane_args, lane_row, k, run);
+            for (int q = 0; q < k; ++q) pos[lane_stream[q]] += run;
+        }
+    };
+    if (nt == 1) {
+        for (int64_t v = 0; v < n_virtual; ++v) run_virtual(v);
+        return;
+    }
+    StealingShares shares(n_virtual, nt);
+#pragma omp parallel num_threads(nt)
+    {
+        const int me = omp_get_thread_num();
+        for (int64_t v; (v = shares.take(me)) >= 0;) run_virtual(v);
+    }
+}
+
 }  // namespace
 
 void matmul(TensorType type, const void* w, int64_t rows, int64_t cols, const float* x, int64_t n, float* y,
@@ -223,25 +295,9 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
             start = group_end[i];
         }
     };
+    if (n == 1) return gemv_streams(jobs, args, group_end, n_jobs, nt);
     if (nt == 1) {
         run_groups(0, groups);
-        return;
-    }
-    if (n == 1) {
-        // Matrix x vector, bound by memory: each thread owns a contiguous share of the row groups and streams
-        // it front to back in chunks of kChunkBytes of weights; a thread done with its share takes chunks
-        // from the back of the others'. So equal threads finish together (measured: 3-5% faster decoding than
-        // handing out eight chunks per thread in turn, where an odd count left one thread a chunk more), and
-        // a thread slowed by the rest of the machine does not leave the other waiting.
-        constexpr int64_t kChunkBytes = 64 * 1024;
-        const int64_t chunk = std::max<int64_t>(1, groups * kChunkBytes / std::max<int64_t>(1, work));
-        StealingShares shares((groups + chunk - 1) / chunk, nt);
-#pragma omp parallel num_threads(nt)
-        {
-            const int me = omp_get_thread_num();
-            for (int64_t c; (c = shares.take(me)) >= 0;)
-                run_groups(c * chunk, std::min(groups, (c + 1) * chunk));
-        }
         return;
     }
     // Matrix x matrix, bound by arithmetic: up to kChunksPerThread ranges per thread, handed out in turn (the

@@ -231,6 +231,7 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
 class Prefetcher {
 public:
     static constexpr int64_t kDistance = 1536;
+    Prefetcher() = default;
     explicit Prefetcher(const uint8_t* start, int64_t distance = kDistance)
         : next_(reinterpret_cast<uintptr_t>(start + distance) & ~uintptr_t{63}), distance_(distance) {}
     // Call before reading [p, p + bytes).
@@ -241,8 +242,8 @@ public:
 
 private:
     static constexpr uintptr_t kStep = 64;
-    uintptr_t next_;
-    int64_t distance_;
+    uintptr_t next_ = 0;
+    int64_t distance_ = kDistance;
 };
 
 // Half h (0 or 1) of a nibble-format group block as unsigned quants, row k in 32-bit lane k: q[2u] holds
@@ -533,6 +534,183 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
 }
 
+// ---- Matrix x vector ----
+// The tiles above serve batches. A single activation row is bound by memory instead: one stream of weights
+// per thread left the read well under what the machine delivers, since reading several far-apart streams at
+// once is ~40% faster on this machine kind (tensor/bandwidth.cpp). So gemv_lanes computes up to kMaxLanes
+// row ranges in step, block by block, each range a stream of its own.
+
+// acc += the eight dot products of group block b (of nb) with the activation row, for any interleaved type.
+// pf prefetches the block's stream as the tiles above do.
+template <TensorType T>
+HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int64_t nb, Prefetcher& pf,
+                           __m256& acc) {
+    if constexpr (T == TensorType::kQ4_K || T == TensorType::kQ5_K) {
+        constexpr bool kFive = T == TensorType::kQ5_K;
+        constexpr int64_t kBytes = kFive ? kQ5_KBytes : kQ4_KBytes;
+        constexpr int kWiden = kFive ? 4 : 8;  // as in q4_k_tile
+        const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[b];
+        const __m256i m4 = _mm256_set1_epi8(0x0F), h16 = _mm256_set1_epi8(0x10);
+        __m256i isum = _mm256_setzero_si256();
+        for (int cp = 0; cp < 4; ++cp) {
+            pf.ahead_of(blk, kBytes * (cp + 1) / 4);
+            const __m256i slo = q4_k_scales(blk, 2 * cp), shi = q4_k_scales(blk, 2 * cp + 1);
+            for (int t0 = 0; t0 < 8; t0 += kWiden) {
+                __m256i plo = _mm256_setzero_si256(), phi = _mm256_setzero_si256();
+                for (int t = t0; t < t0 + kWiden; ++t) {
+                    const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
+                    __m256i lo = _mm256_and_si256(v, m4);
+                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    if constexpr (kFive) {
+                        const __m256i h = load256(blk + kQ5_KQh + 32 * t);
+                        lo = _mm256_or_si256(lo, _mm256_and_si256(bit_to_4(h, 2 * cp), h16));
+                        hi = _mm256_or_si256(hi, _mm256_and_si256(bit_to_4(h, 2 * cp + 1), h16));
+                    }
+                    const int8_t* yq = xb.qs + 64 * cp + 4 * t;
+                    plo = _mm256_add_epi16(plo, _mm256_maddubs_epi16(lo, bcast4(yq)));
+                    phi = _mm256_add_epi16(phi, _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
+                }
+                isum = _mm256_add_epi32(
+                    isum, _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+            }
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
+        const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
+                                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
+        const __m256i bsv = _mm256_broadcastsi128_si256(bs);
+        __m256i msum = _mm256_setzero_si256();
+        for (int p = 0; p < 4; ++p) {
+            const __m256i mins = _mm256_cvtepu8_epi16(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ4_KMins + 16 * p)));
+            const __m256i pair = p == 0   ? _mm256_shuffle_epi32(bsv, 0x00)
+                                 : p == 1 ? _mm256_shuffle_epi32(bsv, 0x55)
+                                 : p == 2 ? _mm256_shuffle_epi32(bsv, 0xAA)
+                                          : _mm256_shuffle_epi32(bsv, 0xFF);
+            msum = p == 0 ? _mm256_madd_epi16(mins, pair)
+                          : _mm256_add_epi32(msum, _mm256_madd_epi16(mins, pair));
+        }
+        const __m256 dx = _mm256_set1_ps(xb.d);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, dx), acc);
+        acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, dx), acc);
+    } else if constexpr (T == TensorType::kQ6_K) {
+        const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[b];
+        const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+        const __m256i even = _mm256_add_epi32(
+            _mm256_set1_epi32(0x01000100),
+            _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404, 0x08080808, 0x0C0C0C0C));
+        const __m256i odd = _mm256_add_epi32(even, _mm256_set1_epi32(0x02020202));
+        __m256i isum = _mm256_setzero_si256(), corr = _mm256_setzero_si256();
+        for (int p = 0; p < 8; ++p) {
+            pf.ahead_of(blk, kQ6_KBytes * (p + 1) / 8);
+            const __m256i sc = _mm256_cvtepi8_epi16(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales + 16 * p)));
+            int32_t bs;
+            std::memcpy(&bs, xb.bsums + 2 * p, 4);
+            corr = _mm256_add_epi32(corr, _mm256_madd_epi16(sc, _mm256_set1_epi32(bs)));
+            for (int e = 0; e < 2; ++e) {
+                const int sb = 2 * p + e;
+                const uint8_t* sub = blk + kQ6_KQs + kQ6_KSub * sb;
+                const __m256i l0 = load256(sub), l1 = load256(sub + 32), h = load256(sub + 64);
+                const __m256i q0 =
+                    _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+                const __m256i q1 =
+                    _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+                const __m256i q2 =
+                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
+                const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                const __m256i scs = _mm256_shuffle_epi8(sc, e ? odd : even);
+                const int8_t* yq = xb.qs + 16 * sb;
+                const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, bcast4(yq)),
+                                                     _mm256_maddubs_epi16(q1, bcast4(yq + 4)));
+                const __m256i p23 = _mm256_add_epi16(_mm256_maddubs_epi16(q2, bcast4(yq + 8)),
+                                                     _mm256_maddubs_epi16(q3, bcast4(yq + 12)));
+                isum = _mm256_add_epi32(
+                    isum, _mm256_add_epi32(_mm256_madd_epi16(p01, scs), _mm256_madd_epi16(p23, scs)));
+            }
+        }
+        const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+        const __m256i sum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(d, _mm256_set1_ps(xb.d)), acc);
+    } else {
+        pf.ahead_of(blk, group_block_bytes(T));
+        __m256i sum[1];
+        block_sums<1, T>(x, blk, b, nb, 0, sum);
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[0]),
+                              _mm256_mul_ps(dw, _mm256_broadcast_ss(x.legacy.d + b)), acc);
+        if constexpr (T == TensorType::kQ4_1) {  // + m * (d_x * sum(q_x)) per row
+            const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
+            acc = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(x.legacy.s + b), acc);
+        }
+    }
+}
+
+// Lane s computes n_groups consecutive groups of *a[s] from row r[s]; every lane reads a[0]'s activations.
+template <int NL, TensorType T>
+HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups) {
+    constexpr int64_t kBytes = group_block_bytes(T);
+    constexpr int64_t kCols =
+        T == TensorType::kQ4_K || T == TensorType::kQ5_K || T == TensorType::kQ6_K ? kQK_K : kQK;
+    // Q5_K reads its block's fifth-bit plane, the last 256 of 1440 bytes, from the first quarter on: twice
+    // the distance streamed 5-8% faster (2 threads, alternating).
+    constexpr int64_t kDistance = T == TensorType::kQ5_K ? 2 * Prefetcher::kDistance : Prefetcher::kDistance;
+    const GemmArgs& x = *a[0];
+    const int64_t nb = x.cols / kCols;
+    const uint8_t* blk[NL];
+    Prefetcher pf[NL];
+    for (int s = 0; s < NL; ++s) {
+        blk[s] = a[s]->w + r[s] / 8 * nb * kBytes;
+        pf[s] = Prefetcher(blk[s], kDistance);
+    }
+    for (int64_t g = 0; g < n_groups; ++g) {
+        __m256 acc[NL];
+        for (int s = 0; s < NL; ++s) acc[s] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b) {
+            for (int s = 0; s < NL; ++s) {
+                gemv_block<T>(x, blk[s], b, nb, pf[s], acc[s]);
+                blk[s] += kBytes;
+            }
+        }
+        for (int s = 0; s < NL; ++s) _mm256_storeu_ps(a[s]->y + r[s] + 8 * g, acc[s]);
+    }
+}
+
+template <int NL>
+HWY_INLINE void gemv_lanes_of(const GemmArgs* const* a, const int64_t* r, int64_t n_groups) {
+    switch (a[0]->type) {
+        case TensorType::kQ4_0:
+            return gemv_lanes<NL, TensorType::kQ4_0>(a, r, n_groups);
+        case TensorType::kQ4_1:
+            return gemv_lanes<NL, TensorType::kQ4_1>(a, r, n_groups);
+        case TensorType::kQ5_0:
+            return gemv_lanes<NL, TensorType::kQ5_0>(a, r, n_groups);
+        case TensorType::kQ8_0:
+            return gemv_lanes<NL, TensorType::kQ8_0>(a, r, n_groups);
+        case TensorType::kQ6_K:
+            return gemv_lanes<NL, TensorType::kQ6_K>(a, r, n_groups);
+        case TensorType::kQ5_K:
+            return gemv_lanes<NL, TensorType::kQ5_K>(a, r, n_groups);
+        default:
+            return gemv_lanes<NL, TensorType::kQ4_K>(a, r, n_groups);
+    }
+}
+
+void GemvInterleavedLanes(const GemmArgs* const* a, const int64_t* r, int n_lanes, int64_t n_groups) {
+    static_assert(kMaxLanes == 4);
+    switch (n_lanes) {
+        case 1:
+            return gemv_lanes_of<1>(a, r, n_groups);
+        case 2:
+            return gemv_lanes_of<2>(a, r, n_groups);
+        case 3:
+            return gemv_lanes_of<3>(a, r, n_groups);
+        default:
+            return gemv_lanes_of<4>(a, r, n_groups);
+    }
+}
+
 template <int NC>
 HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
     switch (a.type) {
@@ -548,8 +726,8 @@ HWY_INLINE void tile(const GemmArgs& a, int64_t r, int64_t j) {
 
 void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
     if (a.n == 1) {
-        for (int64_t r = r0; r < r1; r += 8) tile<1>(a, r, 0);
-        return;
+        const GemmArgs* lane = &a;
+        return GemvInterleavedLanes(&lane, &r0, 1, (r1 - r0) / 8);
     }
     constexpr int64_t kPanel = 64;  // activation rows that stay in L2 while the row range streams through
     const int nc = is_k_quant(a.type) ? 2 : 4;  // activation rows per tile
@@ -699,6 +877,10 @@ void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
         for (int64_t j = 0; j < a.n; ++j) a.y[j * a.rows + r] = row_dot(a, a.w + r / 8 * group_bytes, static_cast<int>(r % 8), j);
 }
 
+void GemvInterleavedLanes(const GemmArgs* const* a, const int64_t* r, int n_lanes, int64_t n_groups) {
+    for (int s = 0; s < n_lanes; ++s) GemmInterleaved(*a[s], r[s], r[s] + 8 * n_groups);
+}
+
 #endif
 
 }  // namespace HWY_NAMESPACE
@@ -709,5 +891,9 @@ HWY_AFTER_NAMESPACE();
 namespace ead::tensor {
 HWY_EXPORT(GemmInterleaved);
 void gemm_interleaved(const GemmArgs& a, int64_t r0, int64_t r1) { HWY_DYNAMIC_DISPATCH(GemmInterleaved)(a, r0, r1); }
+HWY_EXPORT(GemvInterleavedLanes);
+void gemv_interleaved_lanes(const GemmArgs* const* a, const int64_t* r, int n_lanes, int64_t n_groups) {
+    HWY_DYNAMIC_DISPATCH(GemvInterleavedLanes)(a, r, n_lanes, n_groups);
+}
 }  // namespace ead::tensor
 #endif

@@ -27,10 +27,13 @@ TEST(WeightBuffer, AlignedAndWritable) {
     }
 }
 
-// read_stream must read every byte: its checksum is the wrapping sum of the 64-bit words.
+// read_stream must read every byte: its checksum is the wrapping sum of the 64-bit words. The last size is
+// one stretch of kStreams runs of kRunBytes and a rest too short for another.
 TEST(ReadStream, SumsEveryWord) {
     std::mt19937_64 rng(5);
-    for (size_t words : {size_t{32}, size_t{1024}, size_t{4096 + 32}}) {  // multiples of 256 bytes
+    const size_t run_words = kRunBytes / 8;
+    for (size_t words :
+         {size_t{32}, size_t{1024}, size_t{4096 + 32}, kStreams * run_words + run_words + 96}) {
         SCOPED_TRACE(words);
         WeightBuffer b = alloc_weight_buffer(words * 8);
         auto* u = reinterpret_cast<uint64_t*>(b.get());
