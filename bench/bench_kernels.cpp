@@ -26,8 +26,8 @@ using ead::tensor::TensorType;
 namespace et = ead::tensor;
 
 // ---- the machine's read bandwidth: a 1 GiB buffer allocated like weights (tensor/memory.h), read with the
-// widest vectors (tensor::timed_read), each thread its share. For reference; Matvec rows pair each product with a
-// read of its own bytes. ----
+// widest vectors, four runs at a time (tensor::timed_read), each thread its share. For reference; Matvec rows
+// pair each product with a read of its own bytes. ----
 void BM_ReadBandwidth(benchmark::State& state) {
     const int threads = static_cast<int>(state.range(0));
     const size_t bytes = size_t{1} << 30;

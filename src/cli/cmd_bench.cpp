@@ -2,8 +2,8 @@
 // p tokens) and text generation (tg: n single-token steps) speed, like llama-bench. Each test runs once to warm
 // up, then -r times; the median and spread of tokens/s are reported. For tg, the GB/s of weights streamed
 // (decode_weight_bytes × tokens/s) is printed next to this machine's read bandwidth, measured with the same
-// thread count after every repetition (summing a 1 GiB buffer in huge pages, like the weights: tensor/memory.h),
-// and their ratio.
+// thread count after every repetition (summing a 1 GiB buffer in huge pages, like the weights: tensor/memory.h,
+// four runs of it at a time per thread: tensor/bandwidth.h), and their ratio.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
