@@ -344,28 +344,26 @@ HWY_INLINE void block_sums(const GemmArgs& a, const uint8_t* blk, int64_t b, int
     }
 }
 
-// Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8), for Q4_0, Q4_1 (a min
-// m per row and block), Q5_0 and Q8_0. With several activation rows, the integer sums of kChunk blocks are
-// computed first, then scaled and accumulated. Against the tile before, which did both block by block,
-// prompts ran faster (pp64 at 2 threads, two builds alternated in one process): Qwen2.5-0.5B shape
-// Q4_0 1.10x, Q4_K_M 1.12x (its 896-column matrices are Q5_0), Q8_0 1.02x; Gemma 3 270M 1.08x. Matrix x
-// vector (NC == 1) keeps one block per chunk: decoding measured the same.
+// Group of rows r .. r+7 against activation rows j .. j+NC-1 (y[j + c][r + k], k < 8, NC > 1: a single
+// activation row goes to gemv_block below), for Q4_0, Q4_1 (a min m per row and block), Q5_0 and Q8_0. The
+// integer sums of kChunk blocks are computed first, then scaled and accumulated. Against the tile before,
+// which did both block by block, prompts ran faster (pp64 at 2 threads, two builds alternated in one
+// process): Qwen2.5-0.5B shape Q4_0 1.10x, Q4_K_M 1.12x (its 896-column matrices are Q5_0), Q8_0 1.02x;
+// Gemma 3 270M 1.08x.
 template <int NC, TensorType T>
 HWY_INLINE void legacy_tile(const GemmArgs& a, int64_t r, int64_t j) {
+    static_assert(NC > 1);
     constexpr int64_t kBytes = group_block_bytes(T);
-    constexpr int64_t kChunk = NC == 1 ? 1 : 16;
+    constexpr int64_t kChunk = 16;
     const int64_t nb = a.cols / kQK;
     const uint8_t* base = a.w + r / 8 * nb * kBytes;
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    Prefetcher pf(base);
     for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
         const int64_t n = std::min(kChunk, nb - b0);
         __m256i sums[kChunk][NC];
         for (int64_t i = 0; i < n; ++i) {
-            const uint8_t* blk = base + (b0 + i) * kBytes;
-            if constexpr (NC == 1) pf.ahead_of(blk, kBytes);
-            block_sums<NC, T>(a, blk, b0 + i, nb, j, sums[i]);
+            block_sums<NC, T>(a, base + (b0 + i) * kBytes, b0 + i, nb, j, sums[i]);
         }
         for (int64_t i = 0; i < n; ++i) {
             const int64_t b = b0 + i;
@@ -410,18 +408,11 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), h16 = _mm256_set1_epi8(0x10);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    // Q5_K reads its block's fifth-bit plane, the last 256 of 1440 bytes, from the first quarter on: one
-    // kDistance ahead leaves those lines barely time to arrive. Twice that streamed 5-8% faster from memory
-    // (2 threads, 896x4864 and 8192x2048, alternating); Q4_K and Q6_K do best at kDistance.
-    Prefetcher pf(base, kFive ? 2 * Prefetcher::kDistance : Prefetcher::kDistance);
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * kBytes;
         __m256i isum[NC];
         for (int c = 0; c < NC; ++c) isum[c] = _mm256_setzero_si256();
         for (int cp = 0; cp < 4; ++cp) {  // sub-blocks 2cp (low nibbles) and 2cp+1 (high nibbles)
-            // A quarter of the block's lines at a time: prefetching a whole super-block (18-23 lines) at once
-            // streamed 2-10% slower from memory (alternating runs, 2 threads).
-            if constexpr (NC == 1) pf.ahead_of(blk, kBytes * (cp + 1) / 4);
             const __m256i slo = q4_k_scales(blk, 2 * cp), shi = q4_k_scales(blk, 2 * cp + 1);
             for (int t0 = 0; t0 < 8; t0 += kWiden) {
                 __m256i plo[NC], phi[NC];
@@ -484,14 +475,11 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const __m256i odd = _mm256_add_epi32(even, _mm256_set1_epi32(0x02020202));
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    Prefetcher pf(base);
     for (int64_t b = 0; b < nb; ++b) {
         const uint8_t* blk = base + b * kQ6_KBytes;
         __m256i isum[NC], corr[NC];
         for (int c = 0; c < NC; ++c) isum[c] = corr[c] = _mm256_setzero_si256();
         for (int p = 0; p < 8; ++p) {  // sub-blocks 2p and 2p+1
-            // An eighth of the block's lines at a time (all 27 at once streamed 7-16% slower).
-            if constexpr (NC == 1) pf.ahead_of(blk, kQ6_KBytes * (p + 1) / 8);
             const __m256i sc = _mm256_cvtepi8_epi16(
                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQ6_KScales + 16 * p)));
             for (int c = 0; c < NC; ++c) {
@@ -540,16 +528,17 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
 // once is ~40% faster on this machine kind (tensor/bandwidth.cpp). So gemv_lanes computes up to kMaxLanes
 // row ranges in step, block by block, each range a stream of its own.
 
-// acc += the eight dot products of group block b (of nb) with the activation row, for any interleaved type.
-// pf prefetches the block's stream as the tiles above do.
+// acc += the eight dot products of group block b (of nb) with activation row j, for any interleaved type,
+// prefetching pf's stream: a super-block a quarter (Q4_K, Q5_K) or an eighth (Q6_K) at a time, since
+// prefetching a whole one (18-27 lines) at once streamed 2-16% slower (alternating runs, 2 threads).
 template <TensorType T>
-HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int64_t nb, Prefetcher& pf,
-                           __m256& acc) {
+HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int64_t nb, int64_t j,
+                           Prefetcher& pf, __m256& acc) {
     if constexpr (T == TensorType::kQ4_K || T == TensorType::kQ5_K) {
         constexpr bool kFive = T == TensorType::kQ5_K;
         constexpr int64_t kBytes = kFive ? kQ5_KBytes : kQ4_KBytes;
         constexpr int kWiden = kFive ? 4 : 8;  // as in q4_k_tile
-        const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[b];
+        const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[j * nb + b];
         const __m256i m4 = _mm256_set1_epi8(0x0F), h16 = _mm256_set1_epi8(0x10);
         __m256i isum = _mm256_setzero_si256();
         for (int cp = 0; cp < 4; ++cp) {
@@ -594,7 +583,7 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(d, dx), acc);
         acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, dx), acc);
     } else if constexpr (T == TensorType::kQ6_K) {
-        const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[b];
+        const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[j * nb + b];
         const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
         const __m256i even = _mm256_add_epi32(
             _mm256_set1_epi32(0x01000100),
@@ -636,20 +625,21 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
     } else {
         pf.ahead_of(blk, group_block_bytes(T));
         __m256i sum[1];
-        block_sums<1, T>(x, blk, b, nb, 0, sum);
+        block_sums<1, T>(x, blk, b, nb, j, sum);
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[0]),
-                              _mm256_mul_ps(dw, _mm256_broadcast_ss(x.legacy.d + b)), acc);
+                              _mm256_mul_ps(dw, _mm256_broadcast_ss(x.legacy.d + j * nb + b)), acc);
         if constexpr (T == TensorType::kQ4_1) {  // + m * (d_x * sum(q_x)) per row
             const __m256 mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16)));
-            acc = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(x.legacy.s + b), acc);
+            acc = _mm256_fmadd_ps(mw, _mm256_broadcast_ss(x.legacy.s + j * nb + b), acc);
         }
     }
 }
 
-// Lane s computes n_groups consecutive groups of *a[s] from row r[s]; every lane reads a[0]'s activations.
+// Lane s computes n_groups consecutive groups of *a[s] from row r[s] with activation row j (y[j][...]); every
+// lane reads a[0]'s activations.
 template <int NL, TensorType T>
-HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups) {
+HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
     constexpr int64_t kBytes = group_block_bytes(T);
     constexpr int64_t kCols =
         T == TensorType::kQ4_K || T == TensorType::kQ5_K || T == TensorType::kQ6_K ? kQK_K : kQK;
@@ -669,45 +659,34 @@ HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n
         for (int s = 0; s < NL; ++s) acc[s] = _mm256_setzero_ps();
         for (int64_t b = 0; b < nb; ++b) {
             for (int s = 0; s < NL; ++s) {
-                gemv_block<T>(x, blk[s], b, nb, pf[s], acc[s]);
+                gemv_block<T>(x, blk[s], b, nb, j, pf[s], acc[s]);
                 blk[s] += kBytes;
             }
         }
-        for (int s = 0; s < NL; ++s) _mm256_storeu_ps(a[s]->y + r[s] + 8 * g, acc[s]);
+        for (int s = 0; s < NL; ++s) _mm256_storeu_ps(a[s]->y + j * a[s]->rows + r[s] + 8 * g, acc[s]);
     }
 }
 
 template <int NL>
-HWY_INLINE void gemv_lanes_of(const GemmArgs* const* a, const int64_t* r, int64_t n_groups) {
+HWY_INLINE void gemv_lanes_of(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
     switch (a[0]->type) {
-        case TensorType::kQ4_0:
-            return gemv_lanes<NL, TensorType::kQ4_0>(a, r, n_groups);
-        case TensorType::kQ4_1:
-            return gemv_lanes<NL, TensorType::kQ4_1>(a, r, n_groups);
-        case TensorType::kQ5_0:
-            return gemv_lanes<NL, TensorType::kQ5_0>(a, r, n_groups);
-        case TensorType::kQ8_0:
-            return gemv_lanes<NL, TensorType::kQ8_0>(a, r, n_groups);
-        case TensorType::kQ6_K:
-            return gemv_lanes<NL, TensorType::kQ6_K>(a, r, n_groups);
-        case TensorType::kQ5_K:
-            return gemv_lanes<NL, TensorType::kQ5_K>(a, r, n_groups);
-        default:
-            return gemv_lanes<NL, TensorType::kQ4_K>(a, r, n_groups);
+        case TensorType::kQ4_0: return gemv_lanes<NL, TensorType::kQ4_0>(a, r, n_groups, j);
+        case TensorType::kQ4_1: return gemv_lanes<NL, TensorType::kQ4_1>(a, r, n_groups, j);
+        case TensorType::kQ5_0: return gemv_lanes<NL, TensorType::kQ5_0>(a, r, n_groups, j);
+        case TensorType::kQ8_0: return gemv_lanes<NL, TensorType::kQ8_0>(a, r, n_groups, j);
+        case TensorType::kQ6_K: return gemv_lanes<NL, TensorType::kQ6_K>(a, r, n_groups, j);
+        case TensorType::kQ5_K: return gemv_lanes<NL, TensorType::kQ5_K>(a, r, n_groups, j);
+        default: return gemv_lanes<NL, TensorType::kQ4_K>(a, r, n_groups, j);
     }
 }
 
 void GemvInterleavedLanes(const GemmArgs* const* a, const int64_t* r, int n_lanes, int64_t n_groups) {
     static_assert(kMaxLanes == 4);
     switch (n_lanes) {
-        case 1:
-            return gemv_lanes_of<1>(a, r, n_groups);
-        case 2:
-            return gemv_lanes_of<2>(a, r, n_groups);
-        case 3:
-            return gemv_lanes_of<3>(a, r, n_groups);
-        default:
-            return gemv_lanes_of<4>(a, r, n_groups);
+        case 1: return gemv_lanes_of<1>(a, r, n_groups, 0);
+        case 2: return gemv_lanes_of<2>(a, r, n_groups, 0);
+        case 3: return gemv_lanes_of<3>(a, r, n_groups, 0);
+        default: return gemv_lanes_of<4>(a, r, n_groups, 0);
     }
 }
 
@@ -757,9 +736,9 @@ void GemmInterleaved(const GemmArgs& a, int64_t r0, int64_t r1) {
                     tile<4>(a, r, j);
                 }
             }
-            for (; j < j1; ++j) {
+            for (const GemmArgs* lane = &a; j < j1; ++j) {  // the panel's last rows one at a time
                 prefetch_share();
-                tile<1>(a, r, j);
+                gemv_lanes_of<1>(&lane, &r, 1, j);
             }
         }
     }
