@@ -2,6 +2,7 @@
 // measured in the same run), matrix x matrix (GFLOP/s), and the memory read-bandwidth baseline.
 //
 //   build-kernels/bench_kernels --benchmark_filter='ReadBandwidth|Matvec/Q4_0' --benchmark_min_time=0.3
+//   build-kernels/bench_kernels --benchmark_filter='ReadRuns' --benchmark_repetitions=5
 //
 // Matvec's pct_bw: the product's GB/s over the GB/s of a plain read of the same bytes, timed right after it.
 #include <benchmark/benchmark.h>
@@ -9,9 +10,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tensor/bandwidth.h"
@@ -41,6 +44,41 @@ void BM_ReadBandwidth(benchmark::State& state) {
         benchmark::Counter(static_cast<double>(bytes) * static_cast<double>(state.iterations()) / 1e9,
                            benchmark::Counter::kIsRate);
     state.counters["threads"] = threads;
+}
+
+// ---- why the read baseline reads four runs at a time: 512 MiB in huge pages, each thread its share, read as
+// stretches of S runs of L KiB, 64 bytes of each run in turn (S = 1: one stream). args: threads, S, L. ----
+void BM_ReadRuns(benchmark::State& state) {
+    const int threads = static_cast<int>(state.range(0));
+    const size_t runs = static_cast<size_t>(state.range(1)), run = static_cast<size_t>(state.range(2)) << 10;
+    const size_t bytes = size_t{512} << 20, share = bytes / static_cast<size_t>(threads);
+    static et::WeightBuffer data;
+    if (!data) {
+        data = et::alloc_weight_buffer(bytes);
+        std::memset(data.get(), 1, bytes);
+    }
+    for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        uint64_t total = 0;
+#pragma omp parallel for num_threads(threads) reduction(+ : total) schedule(static, 1)
+        for (int t = 0; t < threads; ++t) {
+            const uint8_t* p = data.get() + share * static_cast<size_t>(t);
+            uint64_t acc[8] = {};
+            for (size_t stretch = 0; stretch + runs * run <= share; stretch += runs * run)
+                for (size_t i = 0; i < run; i += 64)
+                    for (size_t r = 0; r < runs; ++r) {
+                        uint64_t line[8];
+                        std::memcpy(line, p + stretch + r * run + i, 64);
+                        for (int k = 0; k < 8; ++k) acc[k] += line[k];
+                    }
+            for (uint64_t a : acc) total += a;
+        }
+        benchmark::DoNotOptimize(total);
+        state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    state.counters["GB/s"] =
+        benchmark::Counter(static_cast<double>(bytes) * static_cast<double>(state.iterations()) / 1e9,
+                           benchmark::Counter::kIsRate);
 }
 
 // Random weights with sane scale fields (random bytes for the quants), in `layout`.
@@ -172,6 +210,13 @@ void register_all() {
             ->Arg(t)
             ->UseManualTime()
             ->Unit(benchmark::kMillisecond);
+    for (int t : {1, 2})
+        for (const auto& [runs, kib] : {std::pair{1, 1024}, {2, 1024}, {4, 4}, {4, 64}, {4, 1024}, {8, 1024}})
+            benchmark::RegisterBenchmark("ReadRuns", BM_ReadRuns)
+                ->Args({t, runs, kib})
+                ->ArgNames({"threads", "runs", "KiB"})
+                ->UseManualTime()
+                ->Unit(benchmark::kMillisecond);
     const int64_t shapes[][2] = {{896, 4864}, {4864, 896}, {2048, 8192}, {8192, 2048}, {151936, 896}};
     for (TensorType type : kTypes) {
         for (int layout : {0, 1}) {

@@ -156,7 +156,7 @@ class StealingShares {
 // of about kChunkBytes of weights, and the chunks into kMaxLanes equal streams: virtual chunk v is chunk v of
 // every stream. Each thread owns a contiguous share of the virtual chunks and computes each one's chunks in
 // step (gemv_interleaved_lanes), so it reads kMaxLanes far-apart streams at once, each moving forward as the
-// thread does: one stream per thread read ~30% slower (tensor/bandwidth.cpp). A thread done with its share
+// thread does: one stream per thread read ~30% slower (tensor/bandwidth.h). A thread done with its share
 // takes virtual chunks from the back of the others' (StealingShares), so equal threads finish together and
 // one slowed by the rest of the machine does not leave the others waiting.
 void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* group_end, int n_jobs, int nt) {

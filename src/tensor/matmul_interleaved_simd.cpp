@@ -525,7 +525,7 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
 // ---- Matrix x vector ----
 // The tiles above serve batches. A single activation row is bound by memory instead: one stream of weights
 // per thread left the read well under what the machine delivers, since reading several far-apart streams at
-// once is ~40% faster on this machine kind (tensor/bandwidth.cpp). So gemv_lanes computes up to kMaxLanes
+// once is ~40% faster on this machine kind (tensor/bandwidth.h). So gemv_lanes computes up to kMaxLanes
 // row ranges in step, block by block, each range a stream of its own.
 
 // acc += the eight dot products of group block b (of nb) with activation row j, for any interleaved type,
