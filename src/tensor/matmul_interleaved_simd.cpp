@@ -395,6 +395,20 @@ HWY_INLINE __m256i bit_to_4(__m256i v, int b) {
     return b <= 4 ? _mm256_slli_epi16(v, 4 - b) : _mm256_srli_epi16(v, b - 4);
 }
 
+// Chunk (cp, t) of a Q4_K (Q5_K: kFive) group block as quants: lo of sub-block 2cp, hi of sub-block 2cp+1.
+template <bool kFive>
+HWY_INLINE void q4_k_quants(const uint8_t* blk, int cp, int t, __m256i& lo, __m256i& hi) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
+    lo = _mm256_and_si256(v, m4);
+    hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    if constexpr (kFive) {
+        const __m256i h = load256(blk + kQ5_KQh + 32 * t), h16 = _mm256_set1_epi8(0x10);
+        lo = _mm256_or_si256(lo, _mm256_and_si256(bit_to_4(h, 2 * cp), h16));
+        hi = _mm256_or_si256(hi, _mm256_and_si256(bit_to_4(h, 2 * cp + 1), h16));
+    }
+}
+
 // Q4_K, and Q5_K (kFive: a fifth bit per quant).
 template <int NC, bool kFive>
 HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
@@ -405,7 +419,6 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const int64_t nb = a.cols / kQK_K;
     const uint8_t* base = a.w + r / 8 * nb * kBytes;
     const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
-    const __m256i m4 = _mm256_set1_epi8(0x0F), h16 = _mm256_set1_epi8(0x10);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
@@ -418,14 +431,8 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
                 __m256i plo[NC], phi[NC];
                 for (int c = 0; c < NC; ++c) plo[c] = phi[c] = _mm256_setzero_si256();
                 for (int t = t0; t < t0 + kWiden; ++t) {
-                    const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
-                    __m256i lo = _mm256_and_si256(v, m4);
-                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                    if constexpr (kFive) {
-                        const __m256i h = load256(blk + kQ5_KQh + 32 * t);
-                        lo = _mm256_or_si256(lo, _mm256_and_si256(bit_to_4(h, 2 * cp), h16));
-                        hi = _mm256_or_si256(hi, _mm256_and_si256(bit_to_4(h, 2 * cp + 1), h16));
-                    }
+                    __m256i lo, hi;
+                    q4_k_quants<kFive>(blk, cp, t, lo, hi);
                     for (int c = 0; c < NC; ++c) {
                         const int8_t* yq = xk[(j + c) * nb + b].qs + 64 * cp + 4 * t;
                         plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
@@ -460,6 +467,26 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(a.y + (j + c) * a.rows + r, acc[c]);
 }
 
+// The four quant vectors (0..63) of Q6_K sub-block `sub` (layout above): q_i holds columns 4i + e of every
+// row.
+HWY_INLINE void q6_k_quants(const uint8_t* sub, __m256i& q0, __m256i& q1, __m256i& q2, __m256i& q3) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    const __m256i l0 = load256(sub), l1 = load256(sub + 32), h = load256(sub + 64);
+    q0 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
+    q1 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
+    q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
+    q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                         _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+}
+
+// Byte shuffle turning lane k = (sc_2p, sc_2p+1) (int16) into (sc_2p+e, sc_2p+e), e = 0 or 1.
+HWY_INLINE __m256i q6_k_scale_shuffle(int e) {
+    const __m256i even = _mm256_add_epi32(
+        _mm256_set1_epi32(0x01000100),
+        _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404, 0x08080808, 0x0C0C0C0C));
+    return _mm256_add_epi32(even, _mm256_set1_epi32(e ? 0x02020202 : 0));
+}
+
 // Q6_K: quants q in 0..63 with a signed 8-bit scale per 16 columns; the -32 offset is applied once per
 // super-block through the activations' 16-column sums (bsums).
 template <int NC>
@@ -467,12 +494,7 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
     const int64_t nb = a.cols / kQK_K;
     const uint8_t* base = a.w + r / 8 * nb * kQ6_KBytes;
     const auto* xk = static_cast<const BlockQ8_K*>(a.xk);
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
-    // Byte shuffles turning lane k = (sc_2p, sc_2p+1) (int16) into (sc_2p, sc_2p) and (sc_2p+1, sc_2p+1).
-    const __m256i even = _mm256_add_epi32(
-        _mm256_set1_epi32(0x01000100),
-        _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404, 0x08080808, 0x0C0C0C0C));
-    const __m256i odd = _mm256_add_epi32(even, _mm256_set1_epi32(0x02020202));
+    const __m256i even = q6_k_scale_shuffle(0), odd = q6_k_scale_shuffle(1);
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
@@ -490,15 +512,8 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
             for (int e = 0; e < 2; ++e) {
                 const int sb = 2 * p + e;
                 const uint8_t* sub = blk + kQ6_KQs + kQ6_KSub * sb;
-                const __m256i l0 = load256(sub), l1 = load256(sub + 32), h = load256(sub + 64);
-                const __m256i q0 =
-                    _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
-                const __m256i q1 =
-                    _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
-                const __m256i q2 =
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
-                const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                __m256i q0, q1, q2, q3;
+                q6_k_quants(sub, q0, q1, q2, q3);
                 const __m256i scs = _mm256_shuffle_epi8(sc, e ? odd : even);
                 for (int c = 0; c < NC; ++c) {
                     const int8_t* yq = xk[(j + c) * nb + b].qs + 16 * sb;
@@ -539,7 +554,6 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
         constexpr int64_t kBytes = kFive ? kQ5_KBytes : kQ4_KBytes;
         constexpr int kWiden = kFive ? 4 : 8;  // as in q4_k_tile
         const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[j * nb + b];
-        const __m256i m4 = _mm256_set1_epi8(0x0F), h16 = _mm256_set1_epi8(0x10);
         __m256i isum = _mm256_setzero_si256();
         for (int cp = 0; cp < 4; ++cp) {
             pf.ahead_of(blk, kBytes * (cp + 1) / 4);
@@ -547,14 +561,8 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
             for (int t0 = 0; t0 < 8; t0 += kWiden) {
                 __m256i plo = _mm256_setzero_si256(), phi = _mm256_setzero_si256();
                 for (int t = t0; t < t0 + kWiden; ++t) {
-                    const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
-                    __m256i lo = _mm256_and_si256(v, m4);
-                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                    if constexpr (kFive) {
-                        const __m256i h = load256(blk + kQ5_KQh + 32 * t);
-                        lo = _mm256_or_si256(lo, _mm256_and_si256(bit_to_4(h, 2 * cp), h16));
-                        hi = _mm256_or_si256(hi, _mm256_and_si256(bit_to_4(h, 2 * cp + 1), h16));
-                    }
+                    __m256i lo, hi;
+                    q4_k_quants<kFive>(blk, cp, t, lo, hi);
                     const int8_t* yq = xb.qs + 64 * cp + 4 * t;
                     plo = _mm256_add_epi16(plo, _mm256_maddubs_epi16(lo, bcast4(yq)));
                     phi = _mm256_add_epi16(phi, _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
@@ -584,11 +592,7 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
         acc = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(dmin, dx), acc);
     } else if constexpr (T == TensorType::kQ6_K) {
         const auto& xb = static_cast<const BlockQ8_K*>(x.xk)[j * nb + b];
-        const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
-        const __m256i even = _mm256_add_epi32(
-            _mm256_set1_epi32(0x01000100),
-            _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404, 0x08080808, 0x0C0C0C0C));
-        const __m256i odd = _mm256_add_epi32(even, _mm256_set1_epi32(0x02020202));
+        const __m256i even = q6_k_scale_shuffle(0), odd = q6_k_scale_shuffle(1);
         __m256i isum = _mm256_setzero_si256(), corr = _mm256_setzero_si256();
         for (int p = 0; p < 8; ++p) {
             pf.ahead_of(blk, kQ6_KBytes * (p + 1) / 8);
@@ -600,15 +604,8 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
             for (int e = 0; e < 2; ++e) {
                 const int sb = 2 * p + e;
                 const uint8_t* sub = blk + kQ6_KQs + kQ6_KSub * sb;
-                const __m256i l0 = load256(sub), l1 = load256(sub + 32), h = load256(sub + 64);
-                const __m256i q0 =
-                    _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(h, 4), m30));
-                const __m256i q1 =
-                    _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(h, 2), m30));
-                const __m256i q2 =
-                    _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(h, m30));
-                const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                                   _mm256_and_si256(_mm256_srli_epi16(h, 2), m30));
+                __m256i q0, q1, q2, q3;
+                q6_k_quants(sub, q0, q1, q2, q3);
                 const __m256i scs = _mm256_shuffle_epi8(sc, e ? odd : even);
                 const int8_t* yq = xb.qs + 16 * sb;
                 const __m256i p01 = _mm256_add_epi16(_mm256_maddubs_epi16(q0, bcast4(yq)),
