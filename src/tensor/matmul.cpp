@@ -109,14 +109,15 @@ void prepare_activations(GemmArgs& a, ActivationCache& cache, int nt_req) {
     }
 }
 
-// Chunks 0 .. n-1 split into contiguous shares, one per thread. take(me) returns the front chunk of share me,
-// or once that is empty the back chunk of another share, or -1 when every chunk is taken. Each share's front
-// and back live in one atomic word, so an owner and a thief never take the same chunk.
+// Chunks 0 .. n-1 split into contiguous shares, one per thread: share i is [start[i], start[i + 1]). take(me)
+// returns the front chunk of share me, or once that is empty the back chunk of another share, or -1 when
+// every chunk is taken. Each share's front and back live in one atomic word, so an owner and a thief never
+// take the same chunk.
 class StealingShares {
   public:
     static constexpr int kMaxThreads = 64;
-    StealingShares(int64_t n_chunks, int n_threads) : n_(std::clamp(n_threads, 1, kMaxThreads)) {
-        for (int i = 0; i < n_; ++i) state_[i].value = pack(n_chunks * i / n_, n_chunks * (i + 1) / n_);
+    StealingShares(const int64_t* start, int n_threads) : n_(std::clamp(n_threads, 1, kMaxThreads)) {
+        for (int i = 0; i < n_; ++i) state_[i].value = pack(start[i], start[i + 1]);
     }
     int64_t take(int me) {
         if (me < n_)
@@ -152,31 +153,58 @@ class StealingShares {
     Share state_[kMaxThreads];
 };
 
-// Matrix x vector, bound by memory. Row groups (kRowAlign rows, numbered across the jobs) are cut into chunks
-// of about kChunkBytes of weights, and the chunks into kMaxLanes equal streams: virtual chunk v is chunk v of
-// every stream. Each thread owns a contiguous share of the virtual chunks and computes each one's chunks in
-// step (gemv_interleaved_lanes), so it reads kMaxLanes far-apart streams at once, each moving forward as the
-// thread does: one stream per thread read ~30% slower (tensor/bandwidth.h). A thread done with its share
-// takes virtual chunks from the back of the others' (StealingShares), so equal threads finish together and
-// one slowed by the rest of the machine does not leave the others waiting.
-void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* group_end, int n_jobs, int nt) {
-    constexpr int64_t kChunkBytes = 64 * 1024;
+// Cuts [0, len) into chunks for StealingShares: one contiguous share per thread, each cut from its front into
+// chunks of a quarter of what is left of the share, between min_len and max_len. A share thus starts with
+// long chunks, which cost the least per byte, and ends with short ones: the owner's last chunk and the chunks
+// others steal from its back are short, so threads finish within a short chunk of each other (with chunks of
+// one length, a thread left idle while the other finished its last chunk: on the Qwen2.5-0.5B shape at 2
+// threads, 6-13 us per product, up to a third of the small ones). bounds gets the chunk edges (chunk c is
+// [bounds[c], bounds[c + 1])), start the first chunk of each share and, last, the number of chunks.
+void guided_chunks(int64_t len, int nt, int64_t min_len, int64_t max_len, std::vector<int64_t>& bounds,
+                   std::vector<int64_t>& start) {
+    constexpr int64_t kTail = 4;
+    bounds.assign(1, 0);
+    start.clear();
+    for (int i = 0; i < nt; ++i) {
+        start.push_back(static_cast<int64_t>(bounds.size()) - 1);
+        const int64_t end = len * (i + 1) / nt;
+        for (int64_t at = bounds.back(); at < end;) {
+            at = std::min(end, at + std::clamp((end - at) / kTail, min_len, max_len));
+            bounds.push_back(at);
+        }
+    }
+    start.push_back(static_cast<int64_t>(bounds.size()) - 1);
+}
+
+// Matrix x vector, bound by memory. Row groups (kRowAlign rows, numbered across the jobs) are cut into
+// kMaxLanes equal streams, and the streams together into virtual chunks: virtual chunk [a, b) is groups
+// [a, b) of every stream, counted from the stream's start. Each thread owns a contiguous share of the virtual
+// chunks (guided_chunks) and computes each one's streams in step (gemv_interleaved_lanes), so it reads
+// kMaxLanes far-apart streams at once, each moving forward as the thread does: one stream per thread read
+// ~30% slower (tensor/bandwidth.h). A thread done with its share takes virtual chunks from the back of the
+// others' (StealingShares), so equal threads finish together and one slowed by the rest of the machine does
+// not leave the others waiting.
+void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* group_end, int n_jobs, int nt,
+                  int64_t work) {
+    // Weight bytes of each stream in a virtual chunk: at most kMaxChunkBytes, at least kMinChunkBytes.
+    constexpr int64_t kMaxChunkBytes = 64 * 1024, kMinChunkBytes = 8 * 1024;
     const int64_t groups = group_end[n_jobs - 1];
-    int64_t work = 0;
-    for (int i = 0; i < n_jobs; ++i) work += static_cast<int64_t>(args[i].w_row) * args[i].rows;
-    const int64_t chunk = std::max<int64_t>(1, groups * kChunkBytes / std::max<int64_t>(1, work));
-    const int64_t n_chunks = (groups + chunk - 1) / chunk;
-    const int64_t n_virtual = (n_chunks + kMaxLanes - 1) / kMaxLanes;
+    const int64_t stream = (groups + kMaxLanes - 1) / kMaxLanes;  // groups per stream, the last one's fewer
+    const int64_t group_bytes = std::max<int64_t>(1, work / groups);
+    thread_local std::vector<int64_t> bounds_tl, start_tl;  // reused by the calling thread's next product
+    guided_chunks(stream, nt, std::max<int64_t>(1, kMinChunkBytes / group_bytes),
+                  std::max<int64_t>(1, kMaxChunkBytes / group_bytes), bounds_tl, start_tl);
+    const int64_t* bounds = bounds_tl.data();  // the lambdas below run on other threads too
     auto job_of = [&](int64_t g) {
         int i = 0;
         while (group_end[i] <= g) ++i;
         return i;
     };
-    auto run_virtual = [&](int64_t v) {
+    auto run_virtual = [&](int64_t c) {
         int64_t pos[kMaxLanes], end[kMaxLanes];  // each stream's groups left: [pos, end)
         for (int l = 0; l < kMaxLanes; ++l) {
-            pos[l] = std::min(groups, (v + l * n_virtual) * chunk);
-            end[l] = std::min(groups, pos[l] + chunk);
+            pos[l] = std::min(groups, l * stream + bounds[c]);
+            end[l] = std::min(groups, l * stream + bounds[c + 1]);
         }
         for (;;) {
             // The streams whose next groups are interleaved rows of the first such stream's type go together,
@@ -213,14 +241,14 @@ void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* gr
         }
     };
     if (nt == 1) {
-        for (int64_t v = 0; v < n_virtual; ++v) run_virtual(v);
+        for (int64_t c = 0; c < start_tl.back(); ++c) run_virtual(c);
         return;
     }
-    StealingShares shares(n_virtual, nt);
+    StealingShares shares(start_tl.data(), nt);
 #pragma omp parallel num_threads(nt)
     {
         const int me = omp_get_thread_num();
-        for (int64_t v; (v = shares.take(me)) >= 0;) run_virtual(v);
+        for (int64_t c; (c = shares.take(me)) >= 0;) run_virtual(c);
     }
 }
 
@@ -295,7 +323,7 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
             start = group_end[i];
         }
     };
-    if (n == 1) return gemv_streams(jobs, args, group_end, n_jobs, nt);
+    if (n == 1) return gemv_streams(jobs, args, group_end, n_jobs, nt, work);
     if (nt == 1) {
         run_groups(0, groups);
         return;
