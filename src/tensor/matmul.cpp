@@ -192,7 +192,9 @@ void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* gr
     const int64_t stream = (groups + kMaxLanes - 1) / kMaxLanes;  // groups per stream, the last one's fewer
     const int64_t group_bytes = std::max<int64_t>(1, work / groups);
     thread_local std::vector<int64_t> bounds_tl, start_tl;  // reused by the calling thread's next product
-    guided_chunks(stream, nt, std::max<int64_t>(1, kMinChunkBytes / group_bytes),
+    // Threads beyond StealingShares::kMaxThreads get no share of their own and only take from the others'.
+    guided_chunks(stream, std::min(nt, StealingShares::kMaxThreads),
+                  std::max<int64_t>(1, kMinChunkBytes / group_bytes),
                   std::max<int64_t>(1, kMaxChunkBytes / group_bytes), bounds_tl, start_tl);
     const int64_t* bounds = bounds_tl.data();  // the lambdas below run on other threads too
     auto job_of = [&](int64_t g) {
@@ -244,7 +246,7 @@ void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* gr
         for (int64_t c = 0; c < start_tl.back(); ++c) run_virtual(c);
         return;
     }
-    StealingShares shares(start_tl.data(), nt);
+    StealingShares shares(start_tl.data(), std::min(nt, StealingShares::kMaxThreads));
 #pragma omp parallel num_threads(nt)
     {
         const int me = omp_get_thread_num();

@@ -188,6 +188,24 @@ TEST(MatmulMany, ThreadsWriteEveryRowAsOneThreadDoes) {
     }
 }
 
+// More threads than StealingShares has shares (64): the threads beyond own no chunks and only take from the
+// others', and every row is still written once, with the single-threaded bits. 4.7 MB of weights, so that
+// matrix x vector starts all 70 threads.
+TEST(MatmulMany, ThreadsBeyondTheSharesOnlyTake) {
+    std::mt19937 rng(9);
+    const int64_t rows = 8192, cols = 1024;
+    const auto w = random_weights(TensorType::kQ4_0, rows, cols, rng);
+    std::vector<uint8_t> wi(interleaved_bytes(TensorType::kQ4_0, rows, cols));
+    interleave_rows(TensorType::kQ4_0, w.data(), rows, cols, wi.data());
+    const auto x = gaussian(static_cast<size_t>(cols), rng);
+    std::vector<float> want(static_cast<size_t>(rows)), got(want.size(), std::nanf(""));
+    matmul(TensorType::kQ4_0, WeightLayout::kInterleaved8, wi.data(), rows, cols, x.data(), 1, want.data(),
+           1);
+    matmul(TensorType::kQ4_0, WeightLayout::kInterleaved8, wi.data(), rows, cols, x.data(), 1, got.data(),
+           70);
+    ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * 4));
+}
+
 // Rows row_stride bytes apart (a sub-matrix, e.g. the first columns of the KV cache's transposed values) give
 // what the same rows packed densely give, for float and quantized types, with 1 and 2 threads; a stride
 // shorter than a row, or with the interleaved layout, is refused.
