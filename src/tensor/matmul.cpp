@@ -178,12 +178,11 @@ void guided_chunks(int64_t len, int nt, int64_t min_len, int64_t max_len, std::v
 
 // Row groups per stream for groups groups of about group_bytes each: a quarter of them, lengthened by up to
 // an eighth until streams start a distance apart that is not a multiple of 1 KiB (so that no two are a
-// multiple of 2 KiB apart). Four streams read in step from starts a large power of two apart read slower: one
-// thread, one buffer, alternated (ninth session), Gemma 3 270M's output matrix (262144 x 640 Q8_0, groups of
-// 5440 bytes) streamed 4-8% faster with streams of 8193 groups than of 8192 (512 KiB x 85 apart) or 8448 (16
-// KiB x 2805), and the Qwen2.5-0.5B shape's (102400 x 896 Q8_0) 5-9% faster with 3201-3204 than with 3200 (8
-// KiB x 2975); Q4_0, which computes more per byte, did not care. Why some other lengths (8195) were no faster
-// is not known.
+// multiple of 2 KiB apart). Four streams read in step from starts a large power of two apart read slower. One
+// thread, one buffer, lengths alternated (ninth session): Gemma 3 270M's output matrix (262144 x 640 Q8_0,
+// groups of 5440 bytes) streamed 4-8% faster with streams of 8193 groups than of 8192 (85 x 512 KiB apart) or
+// 8448 (2805 x 16 KiB); the Qwen2.5-0.5B shape's (102400 x 896 Q8_0) 5-9% faster with 3201-3204 than with
+// 3200 (2975 x 8 KiB). Q4_0, which computes more per byte, did not care. Why 8195 was no faster is not known.
 int64_t stream_groups(int64_t groups, int64_t group_bytes) {
     const int64_t base = (groups + kMaxLanes - 1) / kMaxLanes;
     for (int64_t s = base; s <= base + base / 8; ++s)
@@ -192,13 +191,13 @@ int64_t stream_groups(int64_t groups, int64_t group_bytes) {
 }
 
 // Matrix x vector, bound by memory. Row groups (kRowAlign rows, numbered across the jobs) are cut into
-// kMaxLanes equal streams, and the streams together into virtual chunks: virtual chunk [a, b) is groups
-// [a, b) of every stream, counted from the stream's start. Each thread owns a contiguous share of the virtual
-// chunks (guided_chunks) and computes each one's streams in step (gemv_interleaved_lanes), so it reads
-// kMaxLanes far-apart streams at once, each moving forward as the thread does: one stream per thread read
-// ~30% slower (tensor/bandwidth.h). A thread done with its share takes virtual chunks from the back of the
-// others' (StealingShares), so equal threads finish together and one slowed by the rest of the machine does
-// not leave the others waiting.
+// kMaxLanes streams (stream_groups; the last one shorter), and the streams together into virtual chunks:
+// virtual chunk [a, b) is groups [a, b) of every stream, counted from the stream's start. Each thread owns a
+// contiguous share of the virtual chunks (guided_chunks) and computes each one's streams in step
+// (gemv_interleaved_lanes), so it reads kMaxLanes far-apart streams at once, each moving forward as the
+// thread does: one stream per thread read ~30% slower (tensor/bandwidth.h). A thread done with its share
+// takes virtual chunks from the back of the others' (StealingShares), so equal threads finish together and
+// one slowed by the rest of the machine does not leave the others waiting.
 void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* group_end, int n_jobs, int nt,
                   int64_t work) {
     // Weight bytes of each stream in a virtual chunk: at most kMaxChunkBytes, at least kMinChunkBytes.
