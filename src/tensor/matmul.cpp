@@ -208,10 +208,10 @@ void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* gr
     thread_local std::vector<int64_t> bounds_tl, start_tl;  // reused by the calling thread's next product
     // Threads beyond StealingShares::kMaxThreads get no share of their own and only take from the others'.
     // One thread has nobody to finish with: long chunks to the end.
+    const int n_shares = std::min(nt, StealingShares::kMaxThreads);
     const int64_t max_len = std::max<int64_t>(1, kMaxChunkBytes / group_bytes);
-    guided_chunks(stream, std::min(nt, StealingShares::kMaxThreads),
-                  nt == 1 ? max_len : std::max<int64_t>(1, kMinChunkBytes / group_bytes), max_len, bounds_tl,
-                  start_tl);
+    guided_chunks(stream, n_shares, nt == 1 ? max_len : std::max<int64_t>(1, kMinChunkBytes / group_bytes),
+                  max_len, bounds_tl, start_tl);
     const int64_t* bounds = bounds_tl.data();  // the lambdas below run on other threads too
     auto job_of = [&](int64_t g) {
         int i = 0;
@@ -262,7 +262,7 @@ void gemv_streams(const MatmulJob* jobs, const GemmArgs* args, const int64_t* gr
         for (int64_t c = 0; c < start_tl.back(); ++c) run_virtual(c);
         return;
     }
-    StealingShares shares(start_tl.data(), std::min(nt, StealingShares::kMaxThreads));
+    StealingShares shares(start_tl.data(), n_shares);
 #pragma omp parallel num_threads(nt)
     {
         const int me = omp_get_thread_num();
