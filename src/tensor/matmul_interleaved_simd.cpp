@@ -49,6 +49,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "tensor/kernels.h"
 #include "tensor/quants.h"
@@ -239,11 +240,27 @@ public:
         const uintptr_t end = reinterpret_cast<uintptr_t>(p + distance_ + bytes);
         for (; next_ < end; next_ += kStep) _mm_prefetch(reinterpret_cast<const char*>(next_), _MM_HINT_T0);
     }
+    // The same for a stream of kBytes blocks, called once per block: block k's share of lines is
+    // floor((k + 1) * kBytes / 64) - floor(k * kBytes / 64), all but one of them issued without a test.
+    template <int64_t kBytes>
+    HWY_INLINE void next_block() {
+        constexpr int64_t kLines = kBytes / 64;
+        const int64_t lines = ((k_ + 1) * kBytes >> 6) - (k_ * kBytes >> 6);
+        for (int64_t i = 0; i < kLines; ++i)
+            _mm_prefetch(reinterpret_cast<const char*>(next_ + kStep * static_cast<uintptr_t>(i)),
+                         _MM_HINT_T0);
+        if (lines > kLines)
+            _mm_prefetch(reinterpret_cast<const char*>(next_ + kStep * static_cast<uintptr_t>(kLines)),
+                         _MM_HINT_T0);
+        next_ += kStep * static_cast<uintptr_t>(lines);
+        ++k_;
+    }
 
 private:
     static constexpr uintptr_t kStep = 64;
     uintptr_t next_ = 0;
     int64_t distance_ = kDistance;
+    int64_t k_ = 0;  // blocks passed (next_block)
 };
 
 // Half h (0 or 1) of a nibble-format group block as unsigned quants, row k in 32-bit lane k: q[2u] holds
@@ -620,7 +637,11 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
         const __m256i sum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(d, _mm256_set1_ps(xb.d)), acc);
     } else {
-        pf.ahead_of(blk, group_block_bytes(T));
+        if constexpr (T == TensorType::kQ4_0) {
+            pf.next_block<group_block_bytes(T)>();  // see gemv_lanes_unrolled
+        } else {
+            pf.ahead_of(blk, group_block_bytes(T));
+        }
         __m256i sum[1];
         block_sums<1, T>(x, blk, b, nb, j, sum);
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
@@ -633,29 +654,35 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
     }
 }
 
+// The prefetch distance of a type's streams. Q5_K reads its block's fifth-bit plane, the last 256 of 1440
+// bytes, from the first quarter on: twice the distance streamed 5-8% faster (2 threads, alternating). Q5_0
+// and Q8_0 decode as fast or faster with half of it (tg32, two builds in one process, 2 threads: Qwen2.5-0.5B
+// shape Q4_K_M, mostly Q5_0, 1.00-1.12; Q8_0 1.04-1.09; Gemma 3 270M 1.01-1.04; 1 thread: Q4_K_M 1.03-1.06,
+// Gemma 1.13); Q4_0 measured the same either way (0.98-1.01).
+template <TensorType T>
+constexpr int64_t stream_distance() {
+    return T == TensorType::kQ5_K                             ? 2 * Prefetcher::kDistance
+           : T == TensorType::kQ5_0 || T == TensorType::kQ8_0 ? Prefetcher::kDistance / 2
+                                                              : Prefetcher::kDistance;
+}
+
+template <TensorType T>
+constexpr int64_t block_cols() {
+    return T == TensorType::kQ4_K || T == TensorType::kQ5_K || T == TensorType::kQ6_K ? kQK_K : kQK;
+}
+
 // Lane s computes n_groups consecutive groups of *a[s] from row r[s] with activation row j (y[j][...]); every
-// lane reads a[0]'s activations.
+// lane reads a[0]'s activations. A loop over the lanes (all types but Q4_0: see gemv_lanes_unrolled).
 template <int NL, TensorType T>
-HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
+HWY_INLINE void gemv_lanes_loop(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
     constexpr int64_t kBytes = group_block_bytes(T);
-    constexpr int64_t kCols =
-        T == TensorType::kQ4_K || T == TensorType::kQ5_K || T == TensorType::kQ6_K ? kQK_K : kQK;
-    // Q5_K reads its block's fifth-bit plane, the last 256 of 1440 bytes, from the first quarter on: twice
-    // the distance streamed 5-8% faster (2 threads, alternating). Q5_0 and Q8_0 decode as fast or faster with
-    // half of it (tg32, two builds in one process, 2 threads: Qwen2.5-0.5B shape Q4_K_M, mostly Q5_0,
-    // 1.00-1.12; Q8_0 1.04-1.09; Gemma 3 270M 1.01-1.04; 1 thread: Q4_K_M 1.03-1.06, Gemma 1.13); Q4_0
-    // measured the same either way (0.98-1.01).
-    constexpr int64_t kDistance = T == TensorType::kQ5_K ? 2 * Prefetcher::kDistance
-                                  : T == TensorType::kQ5_0 || T == TensorType::kQ8_0
-                                      ? Prefetcher::kDistance / 2
-                                      : Prefetcher::kDistance;
     const GemmArgs& x = *a[0];
-    const int64_t nb = x.cols / kCols;
+    const int64_t nb = x.cols / block_cols<T>();
     const uint8_t* blk[NL];
     Prefetcher pf[NL];
     for (int s = 0; s < NL; ++s) {
         blk[s] = a[s]->w + r[s] / 8 * nb * kBytes;
-        pf[s] = Prefetcher(blk[s], kDistance);
+        pf[s] = Prefetcher(blk[s], stream_distance<T>());
     }
     for (int64_t g = 0; g < n_groups; ++g) {
         __m256 acc[NL];
@@ -667,6 +694,42 @@ HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n
             }
         }
         for (int s = 0; s < NL; ++s) _mm256_storeu_ps(a[s]->y + j * a[s]->rows + r[s] + 8 * g, acc[s]);
+    }
+}
+
+// As gemv_lanes_loop, with the lanes S... = 0 .. NL-1 unrolled by a fold over S: each lane's pointer,
+// prefetcher and accumulator stay in registers, and the activations loaded for a block serve every lane. Used
+// for Q4_0, whose blocks also prefetch a counted number of lines (Prefetcher::next_block) instead of looping
+// to the distance. Decoding the Qwen2.5-0.5B shape in Q4_0 (tg32, one build switching kernels on the same
+// weights, 16 alternations): 1.04 at 1 thread and 1.02-1.07 at 2 threads, where the same switch between two
+// identical kernels measured 0.99-1.05. Hot in L2 it computes 1.2x as fast.
+// - Tried on the same weights and dropped: Q4_1 and Q5_0 unrolled (0.98-1.03: neither faster nor slower, so
+//   they keep the loop); the loop with counted prefetches for Q4_0, Q4_1, Q5_0 and Q8_0 (0.92-0.98; Q8_0
+//   alone 0.94); Q4_0 unrolled with the looping prefetcher (0.95-1.05). Q8_0 unrolled computed at 0.76x hot
+//   (too few registers for four lanes of its activation chunks), the K-quants at 0.93-0.97x.
+template <TensorType T, int... S>
+HWY_INLINE void gemv_lanes_unrolled(std::integer_sequence<int, S...>, const GemmArgs* const* a,
+                                    const int64_t* r, int64_t n_groups, int64_t j) {
+    constexpr int NL = sizeof...(S);
+    constexpr int64_t kBytes = group_block_bytes(T);
+    const GemmArgs& x = *a[0];
+    const int64_t nb = x.cols / block_cols<T>();
+    const uint8_t* blk[NL] = {(a[S]->w + r[S] / 8 * nb * kBytes)...};
+    Prefetcher pf[NL] = {Prefetcher(blk[S], stream_distance<T>())...};
+    for (int64_t g = 0; g < n_groups; ++g) {
+        __m256 acc[NL] = {(static_cast<void>(S), _mm256_setzero_ps())...};
+        for (int64_t b = 0; b < nb; ++b)
+            ((gemv_block<T>(x, blk[S], b, nb, j, pf[S], acc[S]), blk[S] += kBytes), ...);
+        (_mm256_storeu_ps(a[S]->y + j * a[S]->rows + r[S] + 8 * g, acc[S]), ...);
+    }
+}
+
+template <int NL, TensorType T>
+HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
+    if constexpr (T == TensorType::kQ4_0) {
+        gemv_lanes_unrolled<T>(std::make_integer_sequence<int, NL>{}, a, r, n_groups, j);
+    } else {
+        gemv_lanes_loop<NL, T>(a, r, n_groups, j);
     }
 }
 
