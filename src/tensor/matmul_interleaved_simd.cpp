@@ -227,8 +227,13 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
 // - Far prefetches hurt. The earlier distance of one whole group ahead (7.6-41 KiB for Q8_0) decoded the
 //   Qwen2.5-0.5B shape at 2 threads 3-9% slower than 1536 bytes (24 lines) does, and 2048-8192 bytes, or
 //   prefetching into L2 only (T1), lost most of that again (in-process A/B; 1 thread: unchanged).
-// - Near ones barely help: without any, decoding was within 2% of this, inside the noise of the A/B. They
-//   stay because they never measured slower and keep the first lines of every group requested early.
+// - Measured again in the tenth session with one build switching kernels on the same weights (the two-build
+//   A/B behind the figures above and below also differed by 4-10% between identical kernels), tg32 at 2
+//   threads, Q4_0 / Q8_0 against these distances: none at all 0.77 / 0.91; twice the distance 0.92 / 0.95,
+//   four times 0.74 / 0.92; three quarters or half of it 0.99-1.02; the T1 or T2 hint 0.96, NTA 0.92-0.96;
+//   an extra T1 prefetch 4 or 8 KiB ahead 0.83-0.91. So near prefetches are needed (an earlier "within 2%
+//   without any" came from the two-build A/B), and every line: in a standalone harness, prefetching only
+//   every second or fourth line streamed 0.65-0.92x as fast.
 class Prefetcher {
 public:
     static constexpr int64_t kDistance = 1536;
