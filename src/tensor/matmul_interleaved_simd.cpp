@@ -230,7 +230,7 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
 // - Measured again in the tenth session with one build switching kernels on the same weights (the two-build
 //   A/B behind the figures above and below also differed by 4-10% between identical kernels), tg32 at 2
 //   threads, Q4_0 / Q8_0 against these distances: none at all 0.77 / 0.91; twice the distance 0.92 / 0.95,
-//   four times 0.74 / 0.92; three quarters or half of it 0.99-1.02; the T1 or T2 hint 0.96, NTA 0.92-0.96;
+//   four times 0.74 / 0.92; three quarters or half of it 0.97-1.02; the T1 or T2 hint 0.96, NTA 0.92-0.96;
 //   an extra T1 prefetch 4 or 8 KiB ahead 0.83-0.91. So near prefetches are needed (an earlier "within 2%
 //   without any" came from the two-build A/B), and every line: in a standalone harness, prefetching only
 //   every second or fourth line streamed 0.65-0.92x as fast.
@@ -708,9 +708,9 @@ HWY_INLINE void gemv_lanes_loop(const GemmArgs* const* a, const int64_t* r, int6
 // to the distance. Decoding the Qwen2.5-0.5B shape in Q4_0 (tg32, one build switching kernels on the same
 // weights, 16 alternations): 1.04 at 1 thread and 1.02-1.07 at 2 threads, where the same switch between two
 // identical kernels measured 0.99-1.05. Hot in L2 it computes 1.2x as fast.
-// - Tried on the same weights and dropped: Q4_1 and Q5_0 unrolled (0.98-1.03: neither faster nor slower, so
-//   they keep the loop); the loop with counted prefetches for Q4_0, Q4_1, Q5_0 and Q8_0 (0.92-0.98; Q8_0
-//   alone 0.94); Q4_0 unrolled with the looping prefetcher (0.95-1.05). Q8_0 unrolled computed at 0.76x hot
+// - Tried on the same weights and dropped: Q4_1 and Q5_0 unrolled (0.98-1.01, and 0.97-1.04 with the looping
+//   prefetcher: neither faster nor slower, so they keep the loop); the loop with counted prefetches for Q4_0,
+//   Q4_1, Q5_0 and Q8_0 (0.92-0.99; Q8_0 alone 0.94); Q4_0 unrolled with the looping prefetcher (0.95-1.05). Q8_0 unrolled computed at 0.76x hot
 //   (too few registers for four lanes of its activation chunks), the K-quants at 0.93-0.97x.
 template <TensorType T, int... S>
 HWY_INLINE void gemv_lanes_unrolled(std::integer_sequence<int, S...>, const GemmArgs* const* a,
