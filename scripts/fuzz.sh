@@ -8,8 +8,10 @@ out=build-fuzz
 mkdir -p "$out/corpus"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc \
   tests/fuzz/fuzz_gguf_reader.cpp src/gguf/*.cpp -o "$out/fuzz_gguf_reader"
-# Seeds: small valid files (the conformance and tokenizer GGUFs when ../shared is present, else writer output).
-for f in ../shared/conformance/llama.Q4_0.gguf ../shared/conformance/qwen2.Q4_K.gguf ../shared/tokenizer/ggml-vocab-llama-spm.gguf; do
+# Seeds: small valid files (the conformance and tokenizer GGUFs when ../shared is present, else writer output),
+# and every input that once crashed the target (tests/fuzz/regressions/), so each run replays them first.
+for f in ../shared/conformance/llama.Q4_0.gguf ../shared/conformance/qwen2.Q4_K.gguf ../shared/tokenizer/ggml-vocab-llama-spm.gguf \
+         tests/fuzz/regressions/*; do
   [ -f "$f" ] && cp -f "$f" "$out/corpus/"
 done
 "$out/fuzz_gguf_reader" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -2,6 +2,7 @@
 // an out-of-bounds read (AddressSanitizer) or undefined behaviour (UBSan). Parsed files are walked completely.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "gguf/reader.h"
@@ -13,8 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (const auto& [key, v] : f.metadata()) {
             sum += key.size() + v.array_size();
             if (v.type() == ead::gguf::ValueType::kArray && v.array_type() != ead::gguf::ValueType::kString &&
-                v.array_size() > 0)
-                sum += static_cast<uint64_t>(v.array_number(v.array_size() - 1));
+                v.array_size() > 0) {
+                // The number's bits: converting a negative, huge or NaN double to an integer is undefined.
+                const double last = v.array_number(v.array_size() - 1);
+                uint64_t bits;
+                std::memcpy(&bits, &last, sizeof bits);
+                sum += bits;
+            }
         }
         for (const auto& t : f.tensors()) {
             // Touch the first and last byte of every tensor's data: they must lie inside the buffer.
