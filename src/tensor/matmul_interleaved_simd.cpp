@@ -565,6 +565,12 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
 // once is ~40% faster on this machine kind (tensor/bandwidth.h). So gemv_lanes computes up to kMaxLanes
 // row ranges in step, block by block, each range a stream of its own.
 
+// The types whose matrix x vector lanes are unrolled and prefetch counted lines per block
+// (gemv_lanes_unrolled, Prefetcher::next_block); the others loop over the lanes and prefetch up to the
+// distance (Prefetcher::ahead_of).
+template <TensorType T>
+constexpr bool kUnrolledLanes = T == TensorType::kQ4_0;
+
 // acc += the eight dot products of group block b (of nb) with activation row j, for any interleaved type,
 // prefetching pf's stream: a super-block a quarter (Q4_K, Q5_K) or an eighth (Q6_K) at a time, since
 // prefetching a whole one (18-27 lines) at once streamed 2-16% slower (alternating runs, 2 threads).
@@ -642,8 +648,8 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
         const __m256i sum = _mm256_sub_epi32(isum, _mm256_slli_epi32(corr, 5));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), _mm256_mul_ps(d, _mm256_set1_ps(xb.d)), acc);
     } else {
-        if constexpr (T == TensorType::kQ4_0) {
-            pf.next_block<group_block_bytes(T)>();  // see gemv_lanes_unrolled
+        if constexpr (kUnrolledLanes<T>) {
+            pf.next_block<group_block_bytes(T)>();
         } else {
             pf.ahead_of(blk, group_block_bytes(T));
         }
@@ -731,7 +737,7 @@ HWY_INLINE void gemv_lanes_unrolled(std::integer_sequence<int, S...>, const Gemm
 
 template <int NL, TensorType T>
 HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
-    if constexpr (T == TensorType::kQ4_0) {
+    if constexpr (kUnrolledLanes<T>) {
         gemv_lanes_unrolled<T>(std::make_integer_sequence<int, NL>{}, a, r, n_groups, j);
     } else {
         gemv_lanes_loop<NL, T>(a, r, n_groups, j);

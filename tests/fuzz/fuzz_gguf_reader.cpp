@@ -1,8 +1,8 @@
 // libFuzzer target: any byte string fed to the GGUF reader either parses or raises gguf::Error — never a crash,
 // an out-of-bounds read (AddressSanitizer) or undefined behaviour (UBSan). Parsed files are walked completely.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "gguf/reader.h"
@@ -16,10 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (v.type() == ead::gguf::ValueType::kArray && v.array_type() != ead::gguf::ValueType::kString &&
                 v.array_size() > 0) {
                 // The number's bits: converting a negative, huge or NaN double to an integer is undefined.
-                const double last = v.array_number(v.array_size() - 1);
-                uint64_t bits;
-                std::memcpy(&bits, &last, sizeof bits);
-                sum += bits;
+                sum += std::bit_cast<uint64_t>(v.array_number(v.array_size() - 1));
             }
         }
         for (const auto& t : f.tensors()) {
