@@ -80,7 +80,7 @@ constexpr int64_t group_block_bytes(TensorType t) {
     }
 }
 
-inline bool is_k_quant(TensorType t) {
+constexpr bool is_k_quant(TensorType t) {
     return t == TensorType::kQ4_K || t == TensorType::kQ5_K || t == TensorType::kQ6_K;
 }
 }  // namespace ead::tensor::interleaved
@@ -221,8 +221,8 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
 }
 
 // Prefetches each 64-byte line once, as the stream `distance` bytes ahead of the blocks being read reaches it
-// (kDistance unless a kernel's layout needs more). Groups are contiguous, so a tile's prefetches run on into the
-// next group's first lines.
+// (kDistance unless a kernel's layout needs more). Groups are contiguous, so a tile's prefetches run on into
+// the next group's first lines.
 // - Prefetching every line a block touches, duplicates included, streamed 5-15% slower from memory.
 // - Far prefetches hurt. The earlier distance of one whole group ahead (7.6-41 KiB for Q8_0) decoded the
 //   Qwen2.5-0.5B shape at 2 threads 3-9% slower than 1536 bytes (24 lines) does, and 2048-8192 bytes, or
@@ -233,7 +233,8 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
 //   four times 0.74 / 0.92; three quarters or half of it 0.97-1.02; the T1 or T2 hint 0.96, NTA 0.92-0.96;
 //   an extra T1 prefetch 4 or 8 KiB ahead 0.83-0.91. So near prefetches are needed (an earlier "within 2%
 //   without any" came from the two-build A/B), and every line: in a standalone harness, prefetching only
-//   every second or fourth line streamed 0.65-0.92x as fast.
+//   every second or fourth line streamed 0.65-0.92x as fast. In a slower phase of the machine, the eleventh
+//   session measured half the distance faster for Q4_0 and Q4_1 (stream_distance).
 class Prefetcher {
 public:
     static constexpr int64_t kDistance = 1536;
@@ -666,15 +667,28 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
 }
 
 // The prefetch distance of a type's streams. Q5_K reads its block's fifth-bit plane, the last 256 of 1440
-// bytes, from the first quarter on: twice the distance streamed 5-8% faster (2 threads, alternating). Q5_0
-// and Q8_0 decode as fast or faster with half of it (tg32, two builds in one process, 2 threads: Qwen2.5-0.5B
-// shape Q4_K_M, mostly Q5_0, 1.00-1.12; Q8_0 1.04-1.09; Gemma 3 270M 1.01-1.04; 1 thread: Q4_K_M 1.03-1.06,
-// Gemma 1.13); Q4_0 measured the same either way (0.98-1.01).
+// bytes, from the first quarter on: twice the distance streamed 5-8% faster (2 threads, alternating). The
+// legacy types (Q4_0, Q4_1, Q5_0, Q8_0) prefetch half of it:
+// - Q5_0 and Q8_0 since the eighth session (two-build A/B, which is biased by a few percent: Qwen2.5-0.5B
+// shape
+//   Q4_K_M, mostly Q5_0, 1.00-1.12; Q8_0 1.04-1.09; Gemma 3 270M 1.01-1.04).
+// - Q4_0 and Q4_1 since the eleventh. One build switching the distance on the same weights (tg32, 12-20
+//   alternations), half against the full distance: Qwen2.5-0.5B shape Q4_0 1.03-1.09 at 2 threads in nine
+//   runs (the full distance against itself: 0.97-1.02) and 1.14-1.16 at 1 thread; SmolLM2-135M
+//   (Q4_1) 1.05-1.08 at 2 threads, 1.04-1.05 at 1. The tenth session had measured Q4_0 at 0.99-1.00 with
+//   half, in a quieter phase.
+// - A standalone stream of Q4_0 blocks (2 threads, four lanes each) agrees: with the arithmetic replaced by
+// an
+//   XOR of each block, prefetching 1536 bytes ahead ran at 11-23 points of the read less than 256 bytes
+//   ahead, and the kernel itself ran 1-8 points faster 768 bytes ahead than 1536 (medians by phase of the
+//   read).
+// Q4_K and Q6_K keep the full distance: half of it decoded Gemma 3 270M (its Q4_K and Q6_K) at 0.96, with an
+// A/A of 1.04 in the same run.
 template <TensorType T>
 constexpr int64_t stream_distance() {
-    return T == TensorType::kQ5_K                             ? 2 * Prefetcher::kDistance
-           : T == TensorType::kQ5_0 || T == TensorType::kQ8_0 ? Prefetcher::kDistance / 2
-                                                              : Prefetcher::kDistance;
+    return T == TensorType::kQ5_K ? 2 * Prefetcher::kDistance
+           : is_k_quant(T)        ? Prefetcher::kDistance
+                                  : Prefetcher::kDistance / 2;
 }
 
 template <TensorType T>
