@@ -1,6 +1,6 @@
-// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K
-// and Q6_K: the layouts and the Highway kernels that use them. Compiled once per target (foreach_target.h),
-// dispatched per row range.
+// Weights interleaved eight rows at a time (WeightLayout::kInterleaved8) for Q4_0, Q4_1, Q5_0, Q8_0, Q4_K,
+// Q5_K and Q6_K: the layouts and the Highway kernels that use them. Compiled once per target
+// (foreach_target.h), dispatched per row range.
 //
 // Rows 8g .. 8g+7 form group g, stored at g * interleaved_bytes(type, 8, cols). A group block covers the same
 // columns of the group's eight rows ("row k" below is row 8g+k):
@@ -27,19 +27,24 @@
 //     160..1183 chunk (c, t), c = 0..3, t = 0..7, at 160 + 32 * (8c + t): bytes 4k..4k+3 are
 //               qs[32c + 4t .. 32c + 4t + 3] of row k (low nibbles: sub-block 2c, high: sub-block 2c+1)
 //   Q5_K, 1440 bytes per 256 columns (8 blocks take 1408):
-//     0..1183   as Q4_K (the low four bits)
-//     1184..1439 chunk t = 0..7: bytes 4k..4k+3 are qh[4t..4t+3] of row k, so bit 2c (2c+1) of byte 4k+e is the
-//               fifth bit of the low (high) nibble of byte 4k+e of Q4_K chunk (c, t)
+//     0..159    as Q4_K (d, dmin, scales, mins)
+//     160..1439 unit (c, u), c = 0..3, u = 0..1, at 160 + 320c + 160u: five vectors packing eight 5-bit
+//               quant vectors q_0..q_7 as Q5_0's do, where q_i (i < 4) holds the columns 64c + 4(4u + i) + e
+//               of sub-block 2c and q_i (i >= 4) the columns 64c + 32 + 4(4u + i - 4) + e of sub-block 2c+1,
+//               row k at byte 4k+e. Unpacking takes 23 vector operations per eight quant vectors, against 36
+//               for Q4_K's nibbles plus a plane of fifth bits (the layout before)
 //   Q6_K, 1680 bytes per 256 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row
-//     16..143   scale of sub-block 2p+e (16 columns each) of row k at 16 + 16p + 2k + e   (pairs, as madd operands)
-//     144..1679 sub-block s = 0..15 at 144 + 96s: two nibble chunks and one chunk of high bits. Byte 4k+e of
+//     16..143   scale of sub-block 2p+e (16 columns each) of row k at 16 + 16p + 2k + e   (pairs, as madd
+//     operands) 144..1679 sub-block s = 0..15 at 144 + 96s: two nibble chunks and one chunk of high bits.
+//     Byte 4k+e of
 //               nibble chunk h holds row k's columns 16s + 4h + e (low nibble) and 16s + 8 + 4h + e (high
-//               nibble); byte 4k+e of the high-bit chunk holds bits 4..5 of columns 16s + 4j + e at bits 2j..2j+1
+//               nibble); byte 4k+e of the high-bit chunk holds bits 4..5 of columns 16s + 4j + e at bits
+//               2j..2j+1
 //
-// AVX2: one maddubs multiplies four columns of all eight rows by the same four activation bytes (broadcast), so
-// each row's dot product accumulates in its own 32-bit lane: no horizontal sums, and one int->float conversion
-// and FMA per block serve eight rows.
+// AVX2: one maddubs multiplies four columns of all eight rows by the same four activation bytes (broadcast),
+// so each row's dot product accumulates in its own 32-bit lane: no horizontal sums, and one int->float
+// conversion and FMA per block serve eight rows.
 #include "tensor/simd_targets.h"
 
 #undef HWY_TARGET_INCLUDE
@@ -65,7 +70,23 @@ constexpr int64_t kQ5_0Qs = 16;  // V0 of Q5_0's packed quants
 constexpr int q5_0_column(int i, int e) {
     return i < 4 ? 4 * i + e : 16 + 4 * (i - 4) + e;
 }
-constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160, kQ5_KQh = 1184;
+// Packs the eight 5-bit quants q[0..7] of one byte position into v[0], v[32], ..., v[128] (Q5_0 and Q5_K).
+inline void pack5(const int q[8], uint8_t* v) {
+    v[0] = static_cast<uint8_t>(q[0] | (q[5] & 7) << 5);
+    v[32] = static_cast<uint8_t>(q[1] | (q[6] & 7) << 5);
+    v[64] = static_cast<uint8_t>(q[2] | (q[7] & 7) << 5);
+    v[96] = static_cast<uint8_t>(q[3] | (q[5] >> 3) << 5 | (q[7] >> 3 & 1) << 7);
+    v[128] = static_cast<uint8_t>(q[4] | (q[6] >> 3) << 5 | (q[7] >> 4) << 7);
+}
+// The inverse: the eight quants packed at v[0], v[32], ..., v[128].
+inline void unpack5(const uint8_t* v, int q[8]) {
+    for (int i = 0; i < 5; ++i) q[i] = v[32 * i] & 31;
+    q[5] = v[0] >> 5 | (v[96] >> 5 & 3) << 3;
+    q[6] = v[32] >> 5 | (v[128] >> 5 & 3) << 3;
+    q[7] = v[64] >> 5 | (v[96] >> 7) << 3 | (v[128] >> 7) << 4;
+}
+constexpr int64_t kQ4_KScales = 32, kQ4_KMins = 96, kQ4_KQs = 160;
+constexpr int64_t kQ5_KUnit = 160;  // bytes of one Q5_K unit (five packed vectors)
 constexpr int64_t kQ6_KScales = 16, kQ6_KQs = 144, kQ6_KSub = 96;  // kQ6_KSub: bytes of one sub-block's quants
 
 constexpr int64_t group_block_bytes(TensorType t) {
@@ -145,12 +166,7 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                             const int nib = col < 16 ? blk->qs[col] & 0xF : blk->qs[col - 16] >> 4;
                             q[i] = nib | static_cast<int>(qh >> col & 1) << 4;
                         }
-                        uint8_t* v = out + interleaved::kQ5_0Qs + 4 * k + e;
-                        v[0] = static_cast<uint8_t>(q[0] | (q[5] & 7) << 5);
-                        v[32] = static_cast<uint8_t>(q[1] | (q[6] & 7) << 5);
-                        v[64] = static_cast<uint8_t>(q[2] | (q[7] & 7) << 5);
-                        v[96] = static_cast<uint8_t>(q[3] | (q[5] >> 3) << 5 | (q[7] >> 3 & 1) << 7);
-                        v[128] = static_cast<uint8_t>(q[4] | (q[6] >> 3) << 5 | (q[7] >> 4) << 7);
+                        interleaved::pack5(q, out + interleaved::kQ5_0Qs + 4 * k + e);
                     }
                 } else if (type == TensorType::kQ8_0) {
                     const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
@@ -174,7 +190,7 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                         sub[32 * (j % 2) + 4 * k + e] |= static_cast<uint8_t>(lo << (j >= 2 ? 4 : 0));
                         sub[64 + 4 * k + e] |= static_cast<uint8_t>(hi << (2 * j));
                     }
-                } else {  // Q4_K, and the low four bits of Q5_K
+                } else {  // Q4_K and Q5_K
                     const bool five = type == TensorType::kQ5_K;
                     const auto* b4 = reinterpret_cast<const BlockQ4_K*>(row) + b;
                     const auto* b5 = reinterpret_cast<const BlockQ5_K*>(row) + b;
@@ -188,13 +204,28 @@ void interleave_rows(TensorType type, const void* src, int64_t rows, int64_t col
                         out[interleaved::kQ4_KScales + 8 * j + k] = sc;
                         out[interleaved::kQ4_KMins + 16 * (j / 2) + 2 * k + j % 2] = m;
                     }
-                    for (int c = 0; c < 4; ++c)
-                        for (int t = 0; t < 8; ++t)
-                            std::memcpy(out + interleaved::kQ4_KQs + 32 * (8 * c + t) + 4 * k,
-                                        qs + 32 * c + 4 * t, 4);
-                    if (five)
-                        for (int t = 0; t < 8; ++t)
-                            std::memcpy(out + interleaved::kQ5_KQh + 32 * t + 4 * k, b5->qh + 4 * t, 4);
+                    if (five) {
+                        // GGUF's Q5_K: column 64c + 32h + l is nibble h of qs[32c + l], with bit 2c + h of
+                        // qh[l] as its fifth bit.
+                        for (int c = 0; c < 4; ++c)
+                            for (int u = 0; u < 2; ++u)
+                                for (int e = 0; e < 4; ++e) {
+                                    int q[8];
+                                    for (int i = 0; i < 8; ++i) {
+                                        const int h = i / 4, l = 4 * (4 * u + i % 4) + e;
+                                        q[i] = (qs[32 * c + l] >> (4 * h) & 0xF) |
+                                               (b5->qh[l] >> (2 * c + h) & 1) << 4;
+                                    }
+                                    interleaved::pack5(q, out + interleaved::kQ4_KQs +
+                                                              2 * interleaved::kQ5_KUnit * c +
+                                                              interleaved::kQ5_KUnit * u + 4 * k + e);
+                                }
+                    } else {
+                        for (int c = 0; c < 4; ++c)
+                            for (int t = 0; t < 8; ++t)
+                                std::memcpy(out + interleaved::kQ4_KQs + 32 * (8 * c + t) + 4 * k,
+                                            qs + 32 * c + 4 * t, 4);
+                    }
                 }
             }
         }
@@ -269,31 +300,36 @@ private:
     int64_t k_ = 0;  // blocks passed (next_block)
 };
 
-// Half h (0 or 1) of a nibble-format group block as unsigned quants, row k in 32-bit lane k: q[2u] holds
+// Half h of eight 5-bit quant vectors packed in five at v0 (Q5_0, Q5_K: layout above): q_0, q_4, q_1,
+// q_5 for h = 0, q_2, q_6, q_3, q_7 for h = 1. 16-bit shifts pull bits in from the neighbouring byte; each
+// mask keeps the byte's own bits.
+HWY_INLINE void unpack5_half(const uint8_t* v0, int h, __m256i q[4]) {
+    const __m256i m5 = _mm256_set1_epi8(0x1F), m3 = _mm256_set1_epi8(0x07), m18 = _mm256_set1_epi8(0x18);
+    const auto v = [v0](int i) { return load256(v0 + 32 * i); };
+    if (h == 0) {  // q_0, q_4, q_1, q_5
+        q[0] = _mm256_and_si256(v(0), m5);
+        q[1] = _mm256_and_si256(v(4), m5);
+        q[2] = _mm256_and_si256(v(1), m5);
+        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v(0), 5), m3),
+                               _mm256_and_si256(_mm256_srli_epi16(v(3), 2), m18));
+    } else {  // q_2, q_6, q_3, q_7
+        q[0] = _mm256_and_si256(v(2), m5);
+        q[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v(1), 5), m3),
+                               _mm256_and_si256(_mm256_srli_epi16(v(4), 2), m18));
+        q[2] = _mm256_and_si256(v(3), m5);
+        q[3] = _mm256_or_si256(
+            _mm256_and_si256(_mm256_srli_epi16(v(2), 5), m3),
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v(3), 4), _mm256_set1_epi8(0x08)),
+                            _mm256_and_si256(_mm256_srli_epi16(v(4), 3), _mm256_set1_epi8(0x10))));
+    }
+}
+
+// Half h (0 or 1) of a Q4_0, Q4_1 or Q5_0 group block as unsigned quants, row k in 32-bit lane k: q[2u] holds
 // columns 8h + 4u + e and q[2u + 1] columns 16 + 8h + 4u + e (u < 2, e < 4) of every row.
 template <TensorType T>
 HWY_INLINE void unpack_half(const uint8_t* blk, int h, __m256i q[4]) {
     if constexpr (T == TensorType::kQ5_0) {
-        // The five packed vectors (layout above): q_i holds columns 4i + e (i < 4) or 16 + 4(i - 4) + e.
-        // 16-bit shifts pull bits in from the neighbouring byte; each mask keeps the byte's own bits.
-        const __m256i m5 = _mm256_set1_epi8(0x1F), m3 = _mm256_set1_epi8(0x07), m18 = _mm256_set1_epi8(0x18);
-        const auto v = [blk](int i) { return load256(blk + kQ5_0Qs + 32 * i); };
-        if (h == 0) {  // q_0, q_4, q_1, q_5
-            q[0] = _mm256_and_si256(v(0), m5);
-            q[1] = _mm256_and_si256(v(4), m5);
-            q[2] = _mm256_and_si256(v(1), m5);
-            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v(0), 5), m3),
-                                   _mm256_and_si256(_mm256_srli_epi16(v(3), 2), m18));
-        } else {  // q_2, q_6, q_3, q_7
-            q[0] = _mm256_and_si256(v(2), m5);
-            q[1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v(1), 5), m3),
-                                   _mm256_and_si256(_mm256_srli_epi16(v(4), 2), m18));
-            q[2] = _mm256_and_si256(v(3), m5);
-            q[3] = _mm256_or_si256(
-                _mm256_and_si256(_mm256_srli_epi16(v(2), 5), m3),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v(3), 4), _mm256_set1_epi8(0x08)),
-                                _mm256_and_si256(_mm256_srli_epi16(v(4), 3), _mm256_set1_epi8(0x10))));
-        }
+        unpack5_half(blk + kQ5_0Qs, h, q);
     } else {
         constexpr int64_t kQs = T == TensorType::kQ4_1 ? 32 : 16;  // offset of the nibble chunks
         const __m256i m4 = _mm256_set1_epi8(0x0F);
@@ -413,22 +449,22 @@ HWY_INLINE __m256i q4_k_scales(const uint8_t* blk, int j) {
     return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
 }
 
-// Bit b (< 8) of every byte moved to bit 4, the other bits of the byte anywhere but bit 4 (mask with 0x10).
-HWY_INLINE __m256i bit_to_4(__m256i v, int b) {
-    return b <= 4 ? _mm256_slli_epi16(v, 4 - b) : _mm256_srli_epi16(v, b - 4);
-}
-
-// Chunk (cp, t) of a Q4_K (Q5_K: kFive) group block as quants: lo of sub-block 2cp, hi of sub-block 2cp+1.
+// The quants of chunks t and t+1 (t even) of sub-block pair cp in a Q4_K (Q5_K: kFive) group block: lo[m]
+// holds columns 64cp + 4(t + m) + e of sub-block 2cp, hi[m] columns 64cp + 32 + 4(t + m) + e of sub-block
+// 2cp+1, row k in 32-bit lane k.
 template <bool kFive>
-HWY_INLINE void q4_k_quants(const uint8_t* blk, int cp, int t, __m256i& lo, __m256i& hi) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t));
-    lo = _mm256_and_si256(v, m4);
-    hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+HWY_INLINE void k_quant_pair(const uint8_t* blk, int cp, int t, __m256i lo[2], __m256i hi[2]) {
     if constexpr (kFive) {
-        const __m256i h = load256(blk + kQ5_KQh + 32 * t), h16 = _mm256_set1_epi8(0x10);
-        lo = _mm256_or_si256(lo, _mm256_and_si256(bit_to_4(h, 2 * cp), h16));
-        hi = _mm256_or_si256(hi, _mm256_and_si256(bit_to_4(h, 2 * cp + 1), h16));
+        __m256i q[4];  // unit (cp, t / 4), half (t / 2) % 2: q_i, q_i+4, q_i+1, q_i+5 with i = t % 4
+        unpack5_half(blk + kQ4_KQs + 2 * kQ5_KUnit * cp + kQ5_KUnit * (t / 4), t / 2 % 2, q);
+        lo[0] = q[0], hi[0] = q[1], lo[1] = q[2], hi[1] = q[3];
+    } else {
+        const __m256i m4 = _mm256_set1_epi8(0x0F);
+        for (int m = 0; m < 2; ++m) {
+            const __m256i v = load256(blk + kQ4_KQs + 32 * (8 * cp + t + m));
+            lo[m] = _mm256_and_si256(v, m4);
+            hi[m] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        }
     }
 }
 
@@ -453,14 +489,15 @@ HWY_INLINE void q4_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
             for (int t0 = 0; t0 < 8; t0 += kWiden) {
                 __m256i plo[NC], phi[NC];
                 for (int c = 0; c < NC; ++c) plo[c] = phi[c] = _mm256_setzero_si256();
-                for (int t = t0; t < t0 + kWiden; ++t) {
-                    __m256i lo, hi;
-                    q4_k_quants<kFive>(blk, cp, t, lo, hi);
-                    for (int c = 0; c < NC; ++c) {
-                        const int8_t* yq = xk[(j + c) * nb + b].qs + 64 * cp + 4 * t;
-                        plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo, bcast4(yq)));
-                        phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
-                    }
+                for (int t = t0; t < t0 + kWiden; t += 2) {
+                    __m256i lo[2], hi[2];
+                    k_quant_pair<kFive>(blk, cp, t, lo, hi);
+                    for (int m = 0; m < 2; ++m)
+                        for (int c = 0; c < NC; ++c) {
+                            const int8_t* yq = xk[(j + c) * nb + b].qs + 64 * cp + 4 * (t + m);
+                            plo[c] = _mm256_add_epi16(plo[c], _mm256_maddubs_epi16(lo[m], bcast4(yq)));
+                            phi[c] = _mm256_add_epi16(phi[c], _mm256_maddubs_epi16(hi[m], bcast4(yq + 32)));
+                        }
                 }
                 for (int c = 0; c < NC; ++c)
                     isum[c] = _mm256_add_epi32(
@@ -589,12 +626,14 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
             const __m256i slo = q4_k_scales(blk, 2 * cp), shi = q4_k_scales(blk, 2 * cp + 1);
             for (int t0 = 0; t0 < 8; t0 += kWiden) {
                 __m256i plo = _mm256_setzero_si256(), phi = _mm256_setzero_si256();
-                for (int t = t0; t < t0 + kWiden; ++t) {
-                    __m256i lo, hi;
-                    q4_k_quants<kFive>(blk, cp, t, lo, hi);
-                    const int8_t* yq = xb.qs + 64 * cp + 4 * t;
-                    plo = _mm256_add_epi16(plo, _mm256_maddubs_epi16(lo, bcast4(yq)));
-                    phi = _mm256_add_epi16(phi, _mm256_maddubs_epi16(hi, bcast4(yq + 32)));
+                for (int t = t0; t < t0 + kWiden; t += 2) {
+                    __m256i lo[2], hi[2];
+                    k_quant_pair<kFive>(blk, cp, t, lo, hi);
+                    for (int m = 0; m < 2; ++m) {
+                        const int8_t* yq = xb.qs + 64 * cp + 4 * (t + m);
+                        plo = _mm256_add_epi16(plo, _mm256_maddubs_epi16(lo[m], bcast4(yq)));
+                        phi = _mm256_add_epi16(phi, _mm256_maddubs_epi16(hi[m], bcast4(yq + 32)));
+                    }
                 }
                 isum = _mm256_add_epi32(
                     isum, _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
@@ -666,29 +705,26 @@ HWY_INLINE void gemv_block(const GemmArgs& x, const uint8_t* blk, int64_t b, int
     }
 }
 
-// The prefetch distance of a type's streams. Q5_K reads its block's fifth-bit plane, the last 256 of 1440
-// bytes, from the first quarter on: twice the distance streamed 5-8% faster (2 threads, alternating). The
-// legacy types (Q4_0, Q4_1, Q5_0, Q8_0) prefetch half of it:
-// - Q5_0 and Q8_0 since the eighth session (two-build A/B, which is biased by a few percent: Qwen2.5-0.5B
-// shape
-//   Q4_K_M, mostly Q5_0, 1.00-1.12; Q8_0 1.04-1.09; Gemma 3 270M 1.01-1.04).
-// - Q4_0 and Q4_1 since the eleventh. One build switching the distance on the same weights (tg32, 12-20
+// The prefetch distance of a type's streams: kDistance for the K-quants, half of it for the legacy types
+// (Q4_0, Q4_1, Q5_0, Q8_0).
+// - Q5_0 and Q8_0 took half in the eighth session (two-build A/B, biased by a few percent: Qwen2.5-0.5B
+//   shape Q4_K_M, mostly Q5_0, 1.00-1.12; Q8_0 1.04-1.09; Gemma 3 270M 1.01-1.04).
+// - Q4_0 and Q4_1 in the eleventh. One build switching the distance on the same weights (tg32, 12-20
 //   alternations), half against the full distance: Qwen2.5-0.5B shape Q4_0 1.03-1.09 at 2 threads in nine
-//   runs (the full distance against itself: 0.97-1.02) and 1.14-1.16 at 1 thread; SmolLM2-135M
-//   (Q4_1) 1.05-1.08 at 2 threads, 1.04-1.05 at 1. The tenth session had measured Q4_0 at 0.99-1.00 with
-//   half, in a quieter phase.
+//   runs (the full distance against itself: 0.97-1.02) and 1.14-1.16 at 1 thread; SmolLM2-135M (Q4_1)
+//   1.05-1.08 at 2 threads, 1.04-1.05 at 1. The tenth session had measured Q4_0 at 0.99-1.00 with half, in
+//   a quieter phase.
 // - A standalone stream of Q4_0 blocks (2 threads, four lanes each) agrees: with the arithmetic replaced by
-// an
-//   XOR of each block, prefetching 1536 bytes ahead ran at 11-23 points of the read less than 256 bytes
-//   ahead, and the kernel itself ran 1-8 points faster 768 bytes ahead than 1536 (medians by phase of the
-//   read).
-// Q4_K and Q6_K keep the full distance: half of it decoded Gemma 3 270M (its Q4_K and Q6_K) at 0.96, with an
-// A/A of 1.04 in the same run.
+//   an XOR of each block, prefetching 1536 bytes ahead ran at 11-23 points of the read less than 256 bytes
+//   ahead, and the kernel itself ran 1-8 points faster 768 bytes ahead than 1536 (medians by phase).
+// - The K-quants measured mixed with half: Gemma 3 270M (Q4_K and Q6_K besides Q5_0 and Q8_0) 0.96, 1.02
+//   and 0.98 (A/A 1.04, 1.01, 1.00), the Qwen2.5-0.5B shape Q4_K_M 1.03 (A/A 0.99), a Llama-shaped model
+//   1024 wide all in Q4_K 1.05 and all in Q5_K 1.04-1.06 (A/A 0.99-1.02). Q5_K took twice kDistance while
+//   it read a plane of fifth bits at its block's end from the first quarter on; its packed units (eleventh
+//   session) read in order, and twice kDistance measured 0.98 (A/A 1.02).
 template <TensorType T>
 constexpr int64_t stream_distance() {
-    return T == TensorType::kQ5_K ? 2 * Prefetcher::kDistance
-           : is_k_quant(T)        ? Prefetcher::kDistance
-                                  : Prefetcher::kDistance / 2;
+    return is_k_quant(T) ? Prefetcher::kDistance : Prefetcher::kDistance / 2;
 }
 
 template <TensorType T>
@@ -854,8 +890,14 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
                 int s = 0, ysum = 0;
                 for (int t = 0; t < 8; ++t)
                     for (int e = 0; e < 4; ++e) {
-                        int q = (blk[kQ4_KQs + 32 * (8 * cp + t) + 4 * k + e] >> shift) & 0xF;
-                        if (five) q |= ((blk[kQ5_KQh + 32 * t + 4 * k + e] >> sb) & 1) << 4;
+                        int q;
+                        if (five) {
+                            int q8[8];  // unit (cp, t / 4); this quant is q_(t % 4) (low) or q_(t % 4 + 4)
+                            unpack5(blk + kQ4_KQs + 2 * kQ5_KUnit * cp + kQ5_KUnit * (t / 4) + 4 * k + e, q8);
+                            q = q8[t % 4 + 4 * (sb % 2)];
+                        } else {
+                            q = (blk[kQ4_KQs + 32 * (8 * cp + t) + 4 * k + e] >> shift) & 0xF;
+                        }
                         const int y = xk[b].qs[32 * sb + 4 * t + e];
                         s += q * y;
                         ysum += y;
@@ -921,13 +963,8 @@ float row_dot(const GemmArgs& a, const uint8_t* base, int k, int64_t j) {
             s += a.legacy.osum[xb];
         } else if (q5) {
             for (int e = 0; e < 4; ++e) {
-                int v[5];
-                for (int i = 0; i < 5; ++i) v[i] = blk[kQ5_0Qs + 32 * i + 4 * k + e];
                 int q[8];
-                for (int i = 0; i < 5; ++i) q[i] = v[i] & 31;
-                q[5] = v[0] >> 5 | (v[3] >> 5 & 3) << 3;
-                q[6] = v[1] >> 5 | (v[4] >> 5 & 3) << 3;
-                q[7] = v[2] >> 5 | (v[3] >> 7) << 3 | (v[4] >> 7) << 4;
+                unpack5(blk + kQ5_0Qs + 4 * k + e, q);
                 for (int i = 0; i < 8; ++i) s += q[i] * yq[q5_0_column(i, e)];
             }
             s += a.legacy.osum[xb];
