@@ -149,11 +149,10 @@ void attend_head(ForwardPass& p, int il, int g, int chunk, ForwardBuffers::Atten
         };
         tensor::parallel_for(n_rows, threads, threads > 1 && int64_t{n_rows} * nj >= (1 << 16),
                              [&](int64_t r) { softmax_row(static_cast<int>(r)); });
-        // og[row][hd] = sum_j p_j v_j: the cache's transposed values are a head_dim x nj matrix as they lie.
-        tensor::MatmulJob values{p.kv.type(), tensor::WeightLayout::kRows, p.kv.values(il, g, j_lo), hd,
-                                 lane.og.data()};
-        values.row_stride = p.kv.values_row_stride();
-        tensor::matmul_many(&values, 1, nj, lane.scores.data(), n_rows, threads);
+        // og[row][hd] = sum_j p_j v_j
+        tensor::weighted_row_sums(p.kv.type(), p.kv.values(il, g, j_lo), nj, hd,
+                                  static_cast<size_t>(hd) * p.kv.element_bytes(), lane.scores.data(), n_rows,
+                                  lane.og.data(), threads);
         for (int t = t0; t < t1; ++t) {
             std::memcpy(b.attn.data() + sz(int64_t{t} * hp.q_dim() + int64_t{g} * group * hd),
                         lane.og.data() + sz(int64_t{t - t0} * group * hd),

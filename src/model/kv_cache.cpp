@@ -1,6 +1,5 @@
 #include "model/kv_cache.h"
 
-#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -23,12 +22,8 @@ KvCache::KvCache(int n_layer, int n_head_kv, int head_dim, int n_ctx, TensorType
     v_.assign(n, 0);
 }
 
-size_t KvCache::k_offset(int il, int h, int pos) const {
+size_t KvCache::row_offset(int il, int h, int pos) const {
     return ((static_cast<size_t>(il) * n_head_kv_ + h) * n_ctx_ + pos) * head_dim_ * element_bytes();
-}
-
-size_t KvCache::v_offset(int il, int h, int d, int pos) const {
-    return (((static_cast<size_t>(il) * n_head_kv_ + h) * head_dim_ + d) * n_ctx_ + pos) * element_bytes();
 }
 
 void KvCache::store_head(int il, int h, int pos0, int n, const float* k, const float* v) {
@@ -37,26 +32,25 @@ void KvCache::store_head(int il, int h, int pos0, int n, const float* k, const f
         const int pos = pos0 + t;
         const float* ks = k + static_cast<size_t>(t) * kv_dim + static_cast<size_t>(h) * head_dim_;
         const float* vs = v + static_cast<size_t>(t) * kv_dim + static_cast<size_t>(h) * head_dim_;
-        uint8_t* kd = k_.data() + k_offset(il, h, pos);
+        uint8_t* kd = k_.data() + row_offset(il, h, pos);
+        uint8_t* vd = v_.data() + row_offset(il, h, pos);
         if (type_ == TensorType::kF32) {
             std::memcpy(kd, ks, head_dim_ * sizeof(float));
-            for (int d = 0; d < head_dim_; ++d)
-                std::memcpy(v_.data() + v_offset(il, h, d, pos), vs + d, sizeof(float));
+            std::memcpy(vd, vs, head_dim_ * sizeof(float));
         } else {
             tensor::fp32_to_fp16_row(ks, reinterpret_cast<uint16_t*>(kd), head_dim_);
-            uint16_t v16[64];  // values as F16, 64 at a time, then scattered over their rows
-            for (int d0 = 0; d0 < head_dim_; d0 += 64) {
-                const int m = std::min(64, head_dim_ - d0);
-                tensor::fp32_to_fp16_row(vs + d0, v16, m);
-                for (int d = 0; d < m; ++d) std::memcpy(v_.data() + v_offset(il, h, d0 + d, pos), &v16[d], 2);
-            }
+            tensor::fp32_to_fp16_row(vs, reinterpret_cast<uint16_t*>(vd), head_dim_);
         }
     }
 }
 
-const void* KvCache::keys(int il, int h, int pos) const { return k_.data() + k_offset(il, h, pos); }
+const void* KvCache::keys(int il, int h, int pos) const {
+    return k_.data() + row_offset(il, h, pos);
+}
 
-const void* KvCache::values(int il, int h, int pos) const { return v_.data() + v_offset(il, h, 0, pos); }
+const void* KvCache::values(int il, int h, int pos) const {
+    return v_.data() + row_offset(il, h, pos);
+}
 
 void KvCache::prefetch(int il, int h, int pos0, int pos1) const {
     if (pos1 <= pos0) return;
@@ -66,9 +60,9 @@ void KvCache::prefetch(int il, int h, int pos0, int pos1) const {
              a < reinterpret_cast<uintptr_t>(p + n); a += kLine)
             __builtin_prefetch(reinterpret_cast<const void*>(a), 0, 3);
     };
-    const size_t n = static_cast<size_t>(pos1 - pos0) * element_bytes();
-    lines(k_.data() + k_offset(il, h, pos0), n * static_cast<size_t>(head_dim_));
-    for (int d = 0; d < head_dim_; ++d) lines(v_.data() + v_offset(il, h, d, pos0), n);
+    const size_t n = static_cast<size_t>(pos1 - pos0) * head_dim_ * element_bytes();
+    lines(k_.data() + row_offset(il, h, pos0), n);
+    lines(v_.data() + row_offset(il, h, pos0), n);
 }
 
 }  // namespace ead::model

@@ -64,6 +64,18 @@ void gemm_legacy(const GemmArgs& a, int64_t r0, int64_t r1);  // Q4_0, Q4_1, Q5_
 void gemm_k(const GemmArgs& a, int64_t r0, int64_t r1);       // Q2_K .. Q6_K, Q8_K
 void gemm_interleaved(const GemmArgs& a, int64_t r0, int64_t r1);  // kInterleaved8; r0, r1 multiples of 8
 void gemm_float(const GemmArgs& a, int64_t r0, int64_t r1);   // F32, F16, BF16
+// Weighted sums of float-type rows (weighted_row_sums in matmul.h): activation rows [j0, j1) of
+// y[j][c] = sum_r x[j][r] * W[r][c].
+struct WeightedArgs {
+    TensorType type;   // F32, F16 or BF16
+    const uint8_t* w;  // `rows` rows of `cols` elements, w_row bytes apart
+    size_t w_row;
+    int64_t rows;
+    int64_t cols;
+    const float* x;  // [n][rows]
+    float* y;        // [n][cols]
+};
+void weighted_rows(const WeightedArgs& a, int64_t j0, int64_t j1);
 // Matrix x vector (n == 1) over n_lanes <= kMaxLanes streams at once, all kInterleaved8 of one weight type
 // and sharing activations: lane s computes the n_groups row groups of *a[s] from row r[s] (a multiple of 8).
 constexpr int kMaxLanes = 4;

@@ -356,6 +356,26 @@ void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x
     for (int64_t c = 0; c < n_chunks; ++c) run_groups(c * chunk, std::min(groups, (c + 1) * chunk));
 }
 
+void weighted_row_sums(TensorType type, const void* w, int64_t rows, int64_t cols, size_t row_stride,
+                       const float* x, int64_t n, float* y, int n_threads) {
+    if (family(type) != Family::kFloat)
+        throw std::invalid_argument("weighted_row_sums: " + std::string(type_traits(type).name) +
+                                    " rows (F32, F16 or BF16 only)");
+    if (n <= 0 || cols <= 0) return;
+    if (row_stride < gguf::row_bytes(type, cols))
+        throw std::invalid_argument("weighted_row_sums: row stride " + std::to_string(row_stride) +
+                                    " shorter than a row of " + std::to_string(gguf::row_bytes(type, cols)) +
+                                    " bytes");
+    const WeightedArgs a{
+        type, static_cast<const uint8_t*>(w), row_stride, std::max<int64_t>(0, rows), cols, x, y};
+    // Four rows of x per kernel call (its tile), split among the threads when there is enough work.
+    constexpr int64_t kRowsPerTask = 4;
+    const int64_t tasks = (n + kRowsPerTask - 1) / kRowsPerTask;
+    const bool split = n_threads > 1 && tasks > 1 && n * a.rows * cols >= (1 << 18);
+    parallel_for(tasks, n_threads, split,
+                 [&](int64_t t) { weighted_rows(a, t * kRowsPerTask, std::min(n, (t + 1) * kRowsPerTask)); });
+}
+
 void dequantize_row(TensorType type, const void* w, int64_t cols, int64_t r, float* dst) {
     dequantize_row_fast(type, static_cast<const uint8_t*>(w) + r * gguf::row_bytes(type, cols), dst, cols);
 }

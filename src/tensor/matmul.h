@@ -45,6 +45,15 @@ struct MatmulJob {
 // for kInterleaved8.
 void matmul_many(const MatmulJob* jobs, int n_jobs, int64_t cols, const float* x, int64_t n, int n_threads);
 
+// y[j][c] = sum_r x[j][r] * W[r][c]   for c < cols, j < n: each row of y is a weighted sum of W's rows (in
+// attention, the values weighted by a query's probabilities).
+//   w: `rows` rows of `cols` elements in F32, F16 or BF16, row r at (const uint8_t*)w + r * row_stride
+//   x: [n][rows] float, y: [n][cols] float (y must not alias x).
+// Float accumulation, in the same order whatever n_threads (the rows of x are split among the threads).
+// Throws std::invalid_argument for another type or a row_stride shorter than a row.
+void weighted_row_sums(TensorType type, const void* w, int64_t rows, int64_t cols, size_t row_stride,
+                       const float* x, int64_t n, float* y, int n_threads);
+
 // Whether matrices of this type and shape have a kInterleaved8 kernel (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K; rows a
 // multiple of 8, row length a multiple of the block).
 bool can_interleave(TensorType type, int64_t rows, int64_t cols);

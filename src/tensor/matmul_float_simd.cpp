@@ -8,6 +8,7 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <cstring>
 #include <type_traits>
 
 #include "tensor/kernels.h"
@@ -135,6 +136,79 @@ void float_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
     }
 }
 
+// Weighted sums of weight rows: y[j][c] = sum_r x[j][r] * W[r][c] for activation rows j in [j0, j0 + NC) and
+// columns [c0, c0 + NV * lanes): each weight row's vectors are loaded once per tile and multiplied by every
+// activation row's broadcast weight.
+template <TensorType T, int NC, int NV>
+HWY_INLINE void weighted_tile(const WeightedArgs& a, int64_t j0, int64_t c0) {
+    const DF df;
+    const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
+    VF acc[NC][NV];
+    for (int c = 0; c < NC; ++c)
+        for (int v = 0; v < NV; ++v) acc[c][v] = hn::Zero(df);
+    for (int64_t r = 0; r < a.rows; ++r) {
+        const uint8_t* row = a.w + r * a.w_row;
+        VF wv[NV];
+        for (int v = 0; v < NV; ++v) wv[v] = load_weights<T>(df, row, c0 + v * lanes);
+        for (int c = 0; c < NC; ++c) {
+            const VF xv = hn::Set(df, a.x[(j0 + c) * a.rows + r]);
+            for (int v = 0; v < NV; ++v) acc[c][v] = hn::MulAdd(wv[v], xv, acc[c][v]);
+        }
+    }
+    for (int c = 0; c < NC; ++c)
+        for (int v = 0; v < NV; ++v) hn::StoreU(acc[c][v], df, a.y + (j0 + c) * a.cols + c0 + v * lanes);
+}
+
+// The columns past the last whole vector, one at a time.
+template <TensorType T>
+HWY_INLINE void weighted_column(const WeightedArgs& a, int64_t j, int64_t col) {
+    float sum = 0.0f;
+    for (int64_t r = 0; r < a.rows; ++r) {
+        const uint8_t* row = a.w + r * a.w_row;
+        float wv;
+        if constexpr (T == TensorType::kF32) {
+            wv = reinterpret_cast<const float*>(row)[col];
+        } else {
+            uint16_t h;
+            std::memcpy(&h, row + 2 * col, 2);
+            wv = T == TensorType::kF16 ? fp16_to_fp32(h) : bf16_to_fp32(h);
+        }
+        sum += a.x[j * a.rows + r] * wv;
+    }
+    a.y[j * a.cols + col] = sum;
+}
+
+template <TensorType T, int NC>
+HWY_INLINE void weighted_rows_of(const WeightedArgs& a, int64_t j0) {
+    const int64_t lanes = static_cast<int64_t>(hn::Lanes(DF()));
+    int64_t c0 = 0;
+    for (; c0 + 2 * lanes <= a.cols; c0 += 2 * lanes) weighted_tile<T, NC, 2>(a, j0, c0);
+    for (; c0 + lanes <= a.cols; c0 += lanes) weighted_tile<T, NC, 1>(a, j0, c0);
+    for (int64_t j = j0; j < j0 + NC; ++j)
+        for (int64_t col = c0; col < a.cols; ++col) weighted_column<T>(a, j, col);
+}
+
+template <TensorType T>
+void weighted_rows(const WeightedArgs& a, int64_t j0, int64_t j1) {
+    int64_t j = j0;
+    for (; j + 4 <= j1; j += 4) weighted_rows_of<T, 4>(a, j);
+    switch (j1 - j) {
+        case 3: return weighted_rows_of<T, 3>(a, j);
+        case 2: return weighted_rows_of<T, 2>(a, j);
+        case 1: return weighted_rows_of<T, 1>(a, j);
+        default: return;
+    }
+}
+
+void WeightedRows(const WeightedArgs& a, int64_t j0, int64_t j1) {
+    switch (a.type) {
+        case TensorType::kF32: return weighted_rows<TensorType::kF32>(a, j0, j1);
+        case TensorType::kF16: return weighted_rows<TensorType::kF16>(a, j0, j1);
+        case TensorType::kBF16: return weighted_rows<TensorType::kBF16>(a, j0, j1);
+        default: return;
+    }
+}
+
 void GemmFloat(const GemmArgs& a, int64_t r0, int64_t r1) {
     switch (a.type) {
         case TensorType::kF32: return float_rows<TensorType::kF32>(a, r0, r1);
@@ -152,5 +226,9 @@ HWY_AFTER_NAMESPACE();
 namespace ead::tensor {
 HWY_EXPORT(GemmFloat);
 void gemm_float(const GemmArgs& a, int64_t r0, int64_t r1) { HWY_DYNAMIC_DISPATCH(GemmFloat)(a, r0, r1); }
+HWY_EXPORT(WeightedRows);
+void weighted_rows(const WeightedArgs& a, int64_t j0, int64_t j1) {
+    HWY_DYNAMIC_DISPATCH(WeightedRows)(a, j0, j1);
+}
 }  // namespace ead::tensor
 #endif

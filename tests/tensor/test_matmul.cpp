@@ -206,7 +206,7 @@ TEST(MatmulMany, ThreadsBeyondTheSharesOnlyTake) {
     ASSERT_EQ(0, std::memcmp(want.data(), got.data(), want.size() * 4));
 }
 
-// Rows row_stride bytes apart (a sub-matrix, e.g. the first columns of the KV cache's transposed values) give
+// Rows row_stride bytes apart (a sub-matrix, e.g. the first columns of a wider matrix) give
 // what the same rows packed densely give, for float and quantized types, with 1 and 2 threads; a stride
 // shorter than a row, or with the interleaved layout, is refused.
 TEST(MatmulMany, RowStrideReadsRowsInPlace) {
@@ -239,6 +239,64 @@ TEST(MatmulMany, RowStrideReadsRowsInPlace) {
     const auto x = gaussian(64, rng);
     const MatmulJob interleaved{TensorType::kQ8_0, WeightLayout::kInterleaved8, w.data(), 8, y.data(), 1000};
     EXPECT_THROW(matmul_many(&interleaved, 1, 64, x.data(), 1, 1), std::invalid_argument);
+}
+
+// weighted_row_sums (attention's probabilities times values) on every target, against a float64 reference on
+// the dequantized rows: F32, F16 and BF16 rows, row strides past the row, lengths with and without vector
+// tails, 1 to 13 rows of x (tiles of four and the rest); the same bits with 1, 2 and 3 threads (the largest
+// shape is split among them); other types and short strides refused.
+TEST(WeightedRowSums, MatchesFloat64ReferenceOnEveryTarget) {
+    struct Case {
+        int64_t rows, cols, n;
+    };
+    std::vector<Case> cases;
+    for (int64_t rows : {0, 1, 7, 64, 129})
+        for (int64_t cols : {1, 5, 8, 16, 24, 64, 100})
+            for (int64_t n : {1, 3, 4, 7, 9}) cases.push_back({rows, cols, n});
+    cases.push_back({300, 100, 13});  // enough work to split among threads
+    TargetGuard guard;
+    std::mt19937 rng(21);
+    for (int64_t target : simd_targets()) {
+        force_simd_target(target);
+        SCOPED_TRACE(simd_target_name(target));
+        for (TensorType type : {TensorType::kF32, TensorType::kF16, TensorType::kBF16}) {
+            SCOPED_TRACE(type_traits(type).name);
+            for (const Case& cs : cases) {
+                const int64_t rows = cs.rows, cols = cs.cols, n = cs.n;
+                SCOPED_TRACE("rows=" + std::to_string(rows) + " cols=" + std::to_string(cols) +
+                             " n=" + std::to_string(n));
+                const int64_t wide = cols + 3;  // rows lie wide elements apart
+                const auto w = random_weights(type, std::max<int64_t>(rows, 1), wide, rng);
+                const size_t stride = gguf::row_bytes(type, wide);
+                std::vector<float> wf(static_cast<size_t>(std::max<int64_t>(rows, 1) * wide));
+                for (int64_t r = 0; r < rows; ++r)
+                    dequantize_row(type, w.data(), wide, r, wf.data() + r * wide);
+                const auto x = gaussian(static_cast<size_t>(n * rows), rng);
+                std::vector<float> y(static_cast<size_t>(n * cols), std::nanf(""));
+                weighted_row_sums(type, w.data(), rows, cols, stride, x.data(), n, y.data(), 1);
+                for (int64_t j = 0; j < n; ++j)
+                    for (int64_t c = 0; c < cols; ++c) {
+                        double want = 0, mag = 0;
+                        for (int64_t r = 0; r < rows; ++r) {
+                            want += double(x[j * rows + r]) * wf[r * wide + c];
+                            mag += std::fabs(double(x[j * rows + r]) * wf[r * wide + c]);
+                        }
+                        ASSERT_NEAR(y[j * cols + c], want, 2e-5 * mag) << "j " << j << " c " << c;
+                    }
+                for (int threads : {2, 3}) {
+                    std::vector<float> yt(y.size(), std::nanf(""));
+                    weighted_row_sums(type, w.data(), rows, cols, stride, x.data(), n, yt.data(), threads);
+                    ASSERT_EQ(0, std::memcmp(y.data(), yt.data(), y.size() * 4)) << threads << " threads";
+                }
+            }
+        }
+    }
+    std::vector<float> y(8), x(8);
+    const auto q = random_weights(TensorType::kQ8_0, 1, 32, rng);
+    EXPECT_THROW(weighted_row_sums(TensorType::kQ8_0, q.data(), 1, 32, 34, x.data(), 1, y.data(), 1),
+                 std::invalid_argument);
+    EXPECT_THROW(weighted_row_sums(TensorType::kF32, x.data(), 1, 8, 16, x.data(), 1, y.data(), 1),
+                 std::invalid_argument);  // a stride of 16 bytes is shorter than a row of 8 floats
 }
 
 TEST(Matmul, DequantizeRowMatchesToFloat) {
