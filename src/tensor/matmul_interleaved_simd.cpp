@@ -35,12 +35,12 @@
 //               for Q4_K's nibbles plus a plane of fifth bits (the layout before)
 //   Q6_K, 1680 bytes per 256 columns (the size of 8 blocks):
 //     0..15     fp16 d of each row
-//     16..143   scale of sub-block 2p+e (16 columns each) of row k at 16 + 16p + 2k + e   (pairs, as madd
-//     operands) 144..1679 sub-block s = 0..15 at 144 + 96s: two nibble chunks and one chunk of high bits.
-//     Byte 4k+e of
-//               nibble chunk h holds row k's columns 16s + 4h + e (low nibble) and 16s + 8 + 4h + e (high
-//               nibble); byte 4k+e of the high-bit chunk holds bits 4..5 of columns 16s + 4j + e at bits
-//               2j..2j+1
+//     16..143   scale of sub-block 2p+e (16 columns each) of row k at 16 + 16p + 2k + e
+//               (pairs, as madd operands)
+//     144..1679 sub-block s = 0..15 at 144 + 96s: two nibble chunks and one chunk of high bits. Byte 4k+e
+//               of nibble chunk h holds row k's columns 16s + 4h + e (low nibble) and 16s + 8 + 4h + e
+//               (high nibble); byte 4k+e of the high-bit chunk holds bits 4..5 of columns 16s + 4j + e at
+//               bits 2j..2j+1
 //
 // AVX2: one maddubs multiplies four columns of all eight rows by the same four activation bytes (broadcast),
 // so each row's dot product accumulates in its own 32-bit lane: no horizontal sums, and one int->float
@@ -252,8 +252,8 @@ HWY_INLINE __m256i bcast4(const int8_t* p) {
 }
 
 // Prefetches each 64-byte line once, as the stream `distance` bytes ahead of the blocks being read reaches it
-// (kDistance unless a kernel's layout needs more). Groups are contiguous, so a tile's prefetches run on into
-// the next group's first lines.
+// (kDistance, or half of it for the legacy types' streams: stream_distance). Groups are contiguous, so a
+// tile's prefetches run on into the next group's first lines.
 // - Prefetching every line a block touches, duplicates included, streamed 5-15% slower from memory.
 // - Far prefetches hurt. The earlier distance of one whole group ahead (7.6-41 KiB for Q8_0) decoded the
 //   Qwen2.5-0.5B shape at 2 threads 3-9% slower than 1536 bytes (24 lines) does, and 2048-8192 bytes, or
