@@ -8,7 +8,6 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
-#include <cstring>
 #include <type_traits>
 
 #include "tensor/kernels.h"
@@ -138,9 +137,10 @@ void float_rows(const GemmArgs& a, int64_t r0, int64_t r1) {
 
 // Weighted sums of weight rows: y[j][c] = sum_r x[j][r] * W[r][c] for activation rows j in [j0, j0 + NC) and
 // columns [c0, c0 + NV * lanes): each weight row's vectors are loaded once per tile and multiplied by every
-// activation row's broadcast weight.
+// activation row's broadcast weight. A tail tile (NV == 1, rem < lanes) takes the row's last rem columns
+// zero-padded (weight_tail) and stores only those.
 template <TensorType T, int NC, int NV>
-HWY_INLINE void weighted_tile(const WeightedArgs& a, int64_t j0, int64_t c0) {
+HWY_INLINE void weighted_tile(const WeightedArgs& a, int64_t j0, int64_t c0, int64_t rem = 0) {
     const DF df;
     const int64_t lanes = static_cast<int64_t>(hn::Lanes(df));
     VF acc[NC][NV];
@@ -149,33 +149,23 @@ HWY_INLINE void weighted_tile(const WeightedArgs& a, int64_t j0, int64_t c0) {
     for (int64_t r = 0; r < a.rows; ++r) {
         const uint8_t* row = a.w + r * a.w_row;
         VF wv[NV];
-        for (int v = 0; v < NV; ++v) wv[v] = load_weights<T>(df, row, c0 + v * lanes);
+        for (int v = 0; v < NV; ++v)
+            wv[v] = rem > 0 ? weight_tail<T>(df, row, c0, rem) : load_weights<T>(df, row, c0 + v * lanes);
         for (int c = 0; c < NC; ++c) {
             const VF xv = hn::Set(df, a.x[(j0 + c) * a.rows + r]);
             for (int v = 0; v < NV; ++v) acc[c][v] = hn::MulAdd(wv[v], xv, acc[c][v]);
         }
     }
-    for (int c = 0; c < NC; ++c)
-        for (int v = 0; v < NV; ++v) hn::StoreU(acc[c][v], df, a.y + (j0 + c) * a.cols + c0 + v * lanes);
-}
-
-// The columns past the last whole vector, one at a time.
-template <TensorType T>
-HWY_INLINE void weighted_column(const WeightedArgs& a, int64_t j, int64_t col) {
-    float sum = 0.0f;
-    for (int64_t r = 0; r < a.rows; ++r) {
-        const uint8_t* row = a.w + r * a.w_row;
-        float wv;
-        if constexpr (T == TensorType::kF32) {
-            wv = reinterpret_cast<const float*>(row)[col];
+    for (int c = 0; c < NC; ++c) {
+        float* y = a.y + (j0 + c) * a.cols + c0;
+        if (rem > 0) {
+            HWY_ALIGN float buf[hn::MaxLanes(DF())];
+            hn::Store(acc[c][0], df, buf);
+            std::copy(buf, buf + rem, y);
         } else {
-            uint16_t h;
-            std::memcpy(&h, row + 2 * col, 2);
-            wv = T == TensorType::kF16 ? fp16_to_fp32(h) : bf16_to_fp32(h);
+            for (int v = 0; v < NV; ++v) hn::StoreU(acc[c][v], df, y + v * lanes);
         }
-        sum += a.x[j * a.rows + r] * wv;
     }
-    a.y[j * a.cols + col] = sum;
 }
 
 template <TensorType T, int NC>
@@ -184,8 +174,7 @@ HWY_INLINE void weighted_rows_of(const WeightedArgs& a, int64_t j0) {
     int64_t c0 = 0;
     for (; c0 + 2 * lanes <= a.cols; c0 += 2 * lanes) weighted_tile<T, NC, 2>(a, j0, c0);
     for (; c0 + lanes <= a.cols; c0 += lanes) weighted_tile<T, NC, 1>(a, j0, c0);
-    for (int64_t j = j0; j < j0 + NC; ++j)
-        for (int64_t col = c0; col < a.cols; ++col) weighted_column<T>(a, j, col);
+    if (c0 < a.cols) weighted_tile<T, NC, 1>(a, j0, c0, a.cols - c0);
 }
 
 template <TensorType T>
