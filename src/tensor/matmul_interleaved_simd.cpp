@@ -604,7 +604,7 @@ HWY_INLINE void q6_k_tile(const GemmArgs& a, int64_t r, int64_t j) {
 // row ranges in step, block by block, each range a stream of its own.
 
 // The types whose matrix x vector lanes are unrolled and prefetch counted lines per block
-// (gemv_lanes_unrolled, Prefetcher::next_block); the others loop over the lanes and prefetch up to the
+// (gemv_lanes, Prefetcher::next_block); the others loop over the lanes and prefetch up to the
 // distance (Prefetcher::ahead_of).
 template <TensorType T>
 constexpr bool kUnrolledLanes = T == TensorType::kQ4_0;
@@ -732,65 +732,59 @@ constexpr int64_t block_cols() {
     return T == TensorType::kQ4_K || T == TensorType::kQ5_K || T == TensorType::kQ6_K ? kQK_K : kQK;
 }
 
+// f(S) for each S: lanes unrolled by a fold (each_lane).
+template <class F, int... S>
+HWY_INLINE void fold_lanes(const F& f, std::integer_sequence<int, S...>) {
+    (f(S), ...);
+}
+
+// f(s) for each lane s = 0 .. NL-1 of gemv_lanes: unrolled when kUnroll, so that every lane's pointer,
+// prefetcher and accumulator stay in registers and the activations loaded for a block serve every lane; a
+// loop otherwise. f is inlined either way (always_inline lambdas).
+template <int NL, bool kUnroll, class F>
+HWY_INLINE void each_lane(const F& f) {
+    if constexpr (kUnroll) {
+        fold_lanes(f, std::make_integer_sequence<int, NL>{});
+    } else {
+        for (int s = 0; s < NL; ++s) f(s);
+    }
+}
+
 // Lane s computes n_groups consecutive groups of *a[s] from row r[s] with activation row j (y[j][...]); every
-// lane reads a[0]'s activations. A loop over the lanes (all types but Q4_0: see gemv_lanes_unrolled).
+// lane reads a[0]'s activations. The lanes are unrolled for Q4_0 (kUnrolledLanes), whose blocks also prefetch
+// a counted number of lines (Prefetcher::next_block) instead of looping to the distance. Decoding the
+// Qwen2.5-0.5B shape in Q4_0 (tg32, one build switching kernels on the same weights, 16 alternations): 1.04
+// at 1 thread and 1.02-1.07 at 2 threads, where the same switch between two identical kernels measured
+// 0.99-1.05. Hot in L2 it computes 1.2x as fast.
+// - Tried on the same weights and dropped: Q4_1 and Q5_0 unrolled (0.98-1.01, and 0.97-1.04 with the looping
+//   prefetcher: neither faster nor slower, so they keep the loop); the loop with counted prefetches for Q4_0,
+//   Q4_1, Q5_0 and Q8_0 (0.92-0.99; Q8_0 alone 0.94); Q4_0 unrolled with the looping prefetcher
+//   (0.95-1.05). Q8_0 unrolled computed at 0.76x hot (too few registers for four lanes of its activation
+//   chunks), the K-quants at 0.93-0.97x.
 template <int NL, TensorType T>
-HWY_INLINE void gemv_lanes_loop(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
+HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
     constexpr int64_t kBytes = group_block_bytes(T);
     const GemmArgs& x = *a[0];
     const int64_t nb = x.cols / block_cols<T>();
     const uint8_t* blk[NL];
     Prefetcher pf[NL];
-    for (int s = 0; s < NL; ++s) {
+    __m256 acc[NL];
+    constexpr bool kUnroll = kUnrolledLanes<T>;
+    each_lane<NL, kUnroll>([&](int s) __attribute__((always_inline)) {
         blk[s] = a[s]->w + r[s] / 8 * nb * kBytes;
         pf[s] = Prefetcher(blk[s], stream_distance<T>());
-    }
+    });
     for (int64_t g = 0; g < n_groups; ++g) {
-        __m256 acc[NL];
-        for (int s = 0; s < NL; ++s) acc[s] = _mm256_setzero_ps();
+        each_lane<NL, kUnroll>([&](int s) __attribute__((always_inline)) { acc[s] = _mm256_setzero_ps(); });
         for (int64_t b = 0; b < nb; ++b) {
-            for (int s = 0; s < NL; ++s) {
+            each_lane<NL, kUnroll>([&](int s) __attribute__((always_inline)) {
                 gemv_block<T>(x, blk[s], b, nb, j, pf[s], acc[s]);
                 blk[s] += kBytes;
-            }
+            });
         }
-        for (int s = 0; s < NL; ++s) _mm256_storeu_ps(a[s]->y + j * a[s]->rows + r[s] + 8 * g, acc[s]);
-    }
-}
-
-// As gemv_lanes_loop, with the lanes S... = 0 .. NL-1 unrolled by a fold over S: each lane's pointer,
-// prefetcher and accumulator stay in registers, and the activations loaded for a block serve every lane. Used
-// for Q4_0, whose blocks also prefetch a counted number of lines (Prefetcher::next_block) instead of looping
-// to the distance. Decoding the Qwen2.5-0.5B shape in Q4_0 (tg32, one build switching kernels on the same
-// weights, 16 alternations): 1.04 at 1 thread and 1.02-1.07 at 2 threads, where the same switch between two
-// identical kernels measured 0.99-1.05. Hot in L2 it computes 1.2x as fast.
-// - Tried on the same weights and dropped: Q4_1 and Q5_0 unrolled (0.98-1.01, and 0.97-1.04 with the looping
-//   prefetcher: neither faster nor slower, so they keep the loop); the loop with counted prefetches for Q4_0,
-//   Q4_1, Q5_0 and Q8_0 (0.92-0.99; Q8_0 alone 0.94); Q4_0 unrolled with the looping prefetcher (0.95-1.05). Q8_0 unrolled computed at 0.76x hot
-//   (too few registers for four lanes of its activation chunks), the K-quants at 0.93-0.97x.
-template <TensorType T, int... S>
-HWY_INLINE void gemv_lanes_unrolled(std::integer_sequence<int, S...>, const GemmArgs* const* a,
-                                    const int64_t* r, int64_t n_groups, int64_t j) {
-    constexpr int NL = sizeof...(S);
-    constexpr int64_t kBytes = group_block_bytes(T);
-    const GemmArgs& x = *a[0];
-    const int64_t nb = x.cols / block_cols<T>();
-    const uint8_t* blk[NL] = {(a[S]->w + r[S] / 8 * nb * kBytes)...};
-    Prefetcher pf[NL] = {Prefetcher(blk[S], stream_distance<T>())...};
-    for (int64_t g = 0; g < n_groups; ++g) {
-        __m256 acc[NL] = {(static_cast<void>(S), _mm256_setzero_ps())...};
-        for (int64_t b = 0; b < nb; ++b)
-            ((gemv_block<T>(x, blk[S], b, nb, j, pf[S], acc[S]), blk[S] += kBytes), ...);
-        (_mm256_storeu_ps(a[S]->y + j * a[S]->rows + r[S] + 8 * g, acc[S]), ...);
-    }
-}
-
-template <int NL, TensorType T>
-HWY_INLINE void gemv_lanes(const GemmArgs* const* a, const int64_t* r, int64_t n_groups, int64_t j) {
-    if constexpr (kUnrolledLanes<T>) {
-        gemv_lanes_unrolled<T>(std::make_integer_sequence<int, NL>{}, a, r, n_groups, j);
-    } else {
-        gemv_lanes_loop<NL, T>(a, r, n_groups, j);
+        each_lane<NL, kUnroll>([&](int s) __attribute__((always_inline)) {
+            _mm256_storeu_ps(a[s]->y + j * a[s]->rows + r[s] + 8 * g, acc[s]);
+        });
     }
 }
 
