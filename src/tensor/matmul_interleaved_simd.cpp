@@ -739,8 +739,10 @@ HWY_INLINE void fold_lanes(const F& f, std::integer_sequence<int, S...>) {
 }
 
 // f(s) for each lane s = 0 .. NL-1 of gemv_lanes: unrolled when kUnroll, so that every lane's pointer,
-// prefetcher and accumulator stay in registers and the activations loaded for a block serve every lane; a
-// loop otherwise. f is inlined either way (always_inline lambdas).
+// prefetcher and accumulator stay in registers; a loop otherwise. f is inlined either way (always_inline
+// lambdas). The activations' broadcasts are still loaded again for each lane: GCC has too few registers to
+// keep a block's eight, and loading them once before the lanes measured no faster (docs/performance.md,
+// twelfth session).
 template <int NL, bool kUnroll, class F>
 HWY_INLINE void each_lane(const F& f) {
     if constexpr (kUnroll) {
