@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -79,10 +80,22 @@ HttpServer::HttpServer(Backend& backend, ServerOptions options)
         std::string message;
         switch (r.status) {
             case 404: message = "no route for " + q.method + " " + q.path; break;
-            case 413:
-                message = "request body is larger than the limit of " + std::to_string(options_.max_body_bytes) +
-                          " bytes";
+            case 413: {
+                // httplib parses a form body (curl -d without a content type) itself and refuses it past its
+                // own cap, before any handler and whatever max_body_bytes allows.
+                const std::string length = q.get_header_value("Content-Length");
+                const bool form =
+                    q.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0;
+                if (form && std::strtoull(length.c_str(), nullptr, 10) <= options_.max_body_bytes) {
+                    message = "a request body sent as application/x-www-form-urlencoded is limited to " +
+                              std::to_string(CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH) +
+                              " bytes by the HTTP library: send the JSON with Content-Type: application/json";
+                } else {
+                    message = "request body is larger than the limit of " +
+                              std::to_string(options_.max_body_bytes) + " bytes";
+                }
                 break;
+            }
             case 405: message = "method " + q.method + " not allowed on " + q.path; break;
             default: message = "HTTP " + std::to_string(r.status) + " for " + q.method + " " + q.path;
         }

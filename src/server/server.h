@@ -7,8 +7,9 @@
 //   POST /detokenize {"tokens": [...]} -> {"content": "..."}
 //
 // Errors: every 4xx/5xx carries {"error": {"message", "type", "param", "code"}}. 400: malformed JSON, wrong types,
-// out-of-range values, bad messages, a prompt or max_tokens beyond the context; 413: body over max_body_bytes;
-// 503: slots and queue full, or shutting down.
+// out-of-range values, bad messages, a prompt or max_tokens beyond the context; 413: body over max_body_bytes,
+// or over cpp-httplib's 8 KiB cap on bodies sent as application/x-www-form-urlencoded (curl -d without a
+// content type; the message says to send application/json); 503: slots and queue full, or shutting down.
 //
 // Concurrency: n_slots requests generate at once (one per backend slot); up to max_queue more wait in FIFO
 // order; beyond that 503. A streaming request whose client disconnects stops generating at the next token.
