@@ -193,5 +193,22 @@ TEST_F(ModelPairTest, CliGenerateText) {
         << bad.out;
 }
 
+// A prompt that leaves no room in the context is an error naming both lengths (as the server's 400), not a
+// run that stops at once with nothing generated and exit code 0.
+TEST_F(ModelPairTest, CliGeneratePromptLongerThanContext) {
+    std::string text;
+    for (int i = 0; i < 40; ++i) text += "hello world ";
+    for (const char* strategy : {"small", "ead"}) {
+        const auto r = test::run_cli("generate -m " + files().small + " -M " + files().large +
+                                     " --strategy " + strategy + " -p '" + text + "' -n 4 -t 1 -c 16");
+        EXPECT_EQ(r.exit_code, 1) << strategy << "\n" << r.out;
+        EXPECT_NE(r.out.find("error: the prompt has "), std::string::npos) << strategy << "\n" << r.out;
+        EXPECT_NE(r.out.find(" tokens but the context length is 16 tokens"), std::string::npos) << r.out;
+    }
+    const auto fits =
+        test::run_cli("generate -m " + files().small + " --strategy small -p 'hello' -n 2 -t 1 -c 16");
+    EXPECT_EQ(fits.exit_code, 0) << fits.out;
+}
+
 }  // namespace
 }  // namespace ead::decode
