@@ -70,7 +70,8 @@ const bool kRegisteredTokenize = register_command(
     {"tokenize", "Split text into token ids with a GGUF file's tokenizer", [](CLI::App& app) -> Runner {
          auto a = std::make_shared<TokenizeArgs>();
          app.add_option("-m,--model", a->model, "GGUF file (a vocab-only file is enough)")->required();
-         auto* text_opt = app.add_option("text", a->text, "the text to tokenize");
+         auto* text_opt =
+             app.add_option("-p,--prompt,text", a->text, "the text to tokenize (-p as in generate)");
          app.add_option("-f,--file", a->file, "read the text from this file")->excludes(text_opt);
          auto* ids = app.add_flag("--ids", a->ids, "print the ids as one JSON array on one line");
          app.add_flag("--pieces", a->pieces, "print the token pieces as one JSON array of strings")

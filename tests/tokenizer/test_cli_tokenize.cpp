@@ -24,6 +24,12 @@ TEST(CliTokenize, IdsAndBack) {
     EXPECT_EQ(r.out, "Hello world\n");
     r = ead::test::run_cli("tokenize -m '" + v + "' --pieces 'Hello world'");
     EXPECT_EQ(r.out, "[\"Hello\", \" world\"]\n");
+    // -p as in generate and llama.cpp's llama-tokenize; not together with -f.
+    r = ead::test::run_cli("tokenize -m '" + v + "' --ids -p 'Hello world'");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out, "[15496, 995]\n");
+    r = ead::test::run_cli("tokenize -m '" + v + "' --ids -p 'Hello world' -f /dev/null");
+    EXPECT_NE(r.exit_code, 0) << r.out;
 }
 
 TEST(CliTokenize, Errors) {
