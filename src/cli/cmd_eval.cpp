@@ -102,12 +102,7 @@ bool knob_owned_by_run(const decode::ParamDecl& d) {
 }
 
 std::string run_knob_names(const decode::ParamDecl& d) {
-    std::string names = d.flag();
-    if (d.name == "n_predict") names = "-n," + names + ",--max-tokens";
-    if (d.name == "seed") names = "-s," + names;
-    if (d.name == "threads") names = "-t," + names;
-    if (d.name == "temperature") names += ",--temp";
-    return names;
+    return d.name == "n_predict" ? d.cli_names() + ",--max-tokens" : d.cli_names();
 }
 
 int run_run(RunCliOptions& o) {

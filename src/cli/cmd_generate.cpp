@@ -49,16 +49,6 @@ constexpr const char* kColorSmall = "\033[32m";  // green
 constexpr const char* kColorLarge = "\033[35m";  // magenta
 constexpr const char* kColorReset = "\033[0m";
 
-// Short aliases for the most used knobs.
-std::string option_names(const decode::ParamDecl& d) {
-    std::string names = d.flag();
-    if (d.name == "n_predict") names = "-n," + names;
-    if (d.name == "seed") names = "-s," + names;
-    if (d.name == "threads") names = "-t," + names;
-    if (d.name == "temperature") names += ",--temp";
-    return names;
-}
-
 std::string fmt(const char* f, double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, f, v);
@@ -316,7 +306,7 @@ const bool kRegistered = register_command(
              const auto& d = decls[i];
              const std::string help = std::string(d.help) + " [default: " + decode::param_text(defaults, d) +
                                       "; env " + std::string(d.env) + "]";
-             o->knob_options.push_back(app.add_option(option_names(d), o->knob_values[i], help));
+             o->knob_options.push_back(app.add_option(d.cli_names(), o->knob_values[i], help));
          }
          return [o] { return run(*o); };
      }});

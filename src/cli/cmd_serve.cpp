@@ -130,7 +130,8 @@ const bool kRegistered = register_command(
              const std::string name(d.name);
              std::string help = std::string(d.help) + " [" + std::string(d.env) + "; default " +
                                 decode::param_text(defaults, d) + "]";
-             CLI::Option* opt = app.add_option(d.flag(), o->knob_text[name], help)->group("Decoding (server defaults)");
+             CLI::Option* opt =
+                 app.add_option(d.cli_names(), o->knob_text[name], help)->group("Decoding (server defaults)");
              if (d.type() == decode::ParamType::kBool) opt->expected(0, 1);
              o->knob_opts[name] = opt;
          }

@@ -89,6 +89,15 @@ std::string ParamDecl::flag() const {
     return f;
 }
 
+std::string ParamDecl::cli_names() const {
+    std::string names = flag();
+    if (name == "n_predict") names = "-n," + names;
+    if (name == "seed") names = "-s," + names;
+    if (name == "threads") names = "-t," + names;
+    if (name == "temperature") names += ",--temp";
+    return names;
+}
+
 const std::vector<ParamDecl>& param_decls() {
     static const std::vector<ParamDecl> decls = {
         {"strategy",

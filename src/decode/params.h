@@ -95,6 +95,9 @@ struct ParamDecl {
 
     ParamType type() const;
     std::string flag() const;  // "--min-dwell"
+    // Every CLI spelling, as CLI11 takes them: flag() plus the short ones llama.cpp users type (-n, -s, -t,
+    // --temp), the same in generate, eval run and serve.
+    std::string cli_names() const;
 };
 
 // The table (in declaration order).

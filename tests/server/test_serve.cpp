@@ -309,6 +309,23 @@ TEST_F(ServeTest, GreedyMatchesGenerate) {
     }
 }
 
+// serve takes the short spellings generate and eval take (and llama-server): -n, -s, -t, --temp.
+TEST(ServeCli, ShortKnobAliasesSetTheDefaults) {
+    const Pair& p = synthetic_pair();
+    test::ServerProcess srv({"-m", p.small, "-c", "256", "-t", "1", "-n", "7", "-s", "3", "--temp", "0.25",
+                             "--strategy", "small"},
+                            p.dir + "/serve_aliases.log");
+    httplib::Client c("127.0.0.1", srv.port());
+    auto r = c.Get("/v1/models");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    const json d = json::parse(r->body)["data"][0]["ead"]["defaults"];
+    EXPECT_EQ(d["threads"], 1) << d;
+    EXPECT_EQ(d["n_predict"], 7) << d;
+    EXPECT_EQ(d["seed"], 3) << d;
+    EXPECT_EQ(d["temperature"], 0.25) << d;
+}
+
 // SIGTERM: in-flight requests finish, then the process exits 0.
 TEST(ServeShutdown, SigtermFinishesInFlightAndExitsZero) {
     const Pair& p = synthetic_pair();
