@@ -208,10 +208,8 @@ int run(GenerateOptions& o) {
     if (prompt.empty()) throw std::invalid_argument("the prompt encodes to no tokens");
     int32_t n_ctx = pair.small_sequence()->n_ctx();
     if (pair.large) n_ctx = std::min(n_ctx, pair.large_sequence()->n_ctx());
-    if (static_cast<int64_t>(prompt.size()) >= n_ctx)
-        throw std::invalid_argument("the prompt has " + std::to_string(prompt.size()) +
-                                    " tokens but the context length is " + std::to_string(n_ctx) +
-                                    " tokens (at least one must be left to generate; -c sets it)");
+    if (const std::string e = decode::prompt_overflow(static_cast<int64_t>(prompt.size()), n_ctx); !e.empty())
+        throw std::invalid_argument(e + "; -c sets the context length");
 
     const bool color = !o.json && (o.color == "always" || (o.color == "auto" && ::isatty(::fileno(stdout)) &&
                                                            !std::getenv("NO_COLOR")));

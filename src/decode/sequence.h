@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ead::decode {
@@ -21,6 +22,10 @@ inline constexpr ModelId other(ModelId m) {
 }
 // "small" / "large"
 std::string_view model_name(ModelId m);
+
+// Empty when a prompt of n_prompt tokens leaves at least one position of n_ctx to generate into; otherwise
+// the error a front end reports ("the prompt has N tokens but the context length is M tokens ...").
+std::string prompt_overflow(int64_t n_prompt, int32_t n_ctx);
 
 class Sequence {
   public:

@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "decode/sequence.h"
 #include "server/api_error.h"
 #include "server/schema.h"
 
@@ -259,12 +260,8 @@ void HttpServer::handle_completion(const httplib::Request& http_req, httplib::Re
     const int32_t n_prompt = static_cast<int32_t>(req.prompt_tokens.size());
     const char* prompt_field = endpoint == Endpoint::kChat ? "messages" : "prompt";
     if (n_prompt == 0) throw ApiError(400, std::string("'") + prompt_field + "': the prompt is empty", prompt_field);
-    if (n_prompt >= n_ctx) {
-        throw ApiError(400,
-                       "the prompt has " + std::to_string(n_prompt) + " tokens but the context length is " +
-                           std::to_string(n_ctx) + " tokens (at least one must be left to generate)",
-                       prompt_field, "context_length_exceeded");
-    }
+    if (const std::string e = decode::prompt_overflow(n_prompt, n_ctx); !e.empty())
+        throw ApiError(400, e, prompt_field, "context_length_exceeded");
     const int32_t limit = options_.max_tokens_limit > 0 ? std::min(options_.max_tokens_limit, n_ctx) : n_ctx;
     if (req.max_tokens > limit) {
         throw ApiError(400, "'max_tokens': must be at most " + std::to_string(limit) + ", got " +
